@@ -1,0 +1,45 @@
+import { CREDENTIAL_ENV } from '../../test/support/signing.ts';
+
+/** Where the bench keeps its events: a fresh PostgreSQL schema, or the embedded database. */
+export type DbTarget = { kind: 'postgres'; url: string; schema: string } | { kind: 'embedded'; dataDir: string };
+
+export const QUEUE_PREFIX = 'bench';
+
+/** Variables the bench sets itself; anything the shell has for them is dropped. */
+const HOOKLINE_VARIABLES = /^(PORT|HOST|REDIS_URL|QUEUE_PREFIX|DATABASE_URL|DATABASE_SCHEMA|DATA_DIR|SLACK_.*|SMTP_URL|EMAIL_.*|LOG_LEVEL|WORKER_CONCURRENCY|.*_WEBHOOK_.*|NODE_OPTIONS)$/;
+
+export type EnvOptions = {
+  redisUrl: string;
+  db?: DbTarget;
+  sinks?: { slackUrl: string; smtpUrl: string };
+};
+
+/**
+ * A hookline process as it would run in production: defaults for everything the bench does not need
+ * to set, LOG_LEVEL=info (one request log line per request, written to /dev/null).
+ */
+export function hooklineEnv(options: EnvOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !HOOKLINE_VARIABLES.test(name)) env[name] = value;
+  }
+  Object.assign(env, CREDENTIAL_ENV, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REDIS_URL: options.redisUrl,
+    QUEUE_PREFIX,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+  });
+  if (options.db?.kind === 'postgres') Object.assign(env, { DATABASE_URL: options.db.url, DATABASE_SCHEMA: options.db.schema });
+  if (options.db?.kind === 'embedded') env.DATA_DIR = options.db.dataDir;
+  if (options.sinks) {
+    Object.assign(env, {
+      SLACK_WEBHOOK_URL: options.sinks.slackUrl,
+      SMTP_URL: options.sinks.smtpUrl,
+      EMAIL_FROM: 'hookline-bench@example.test',
+      EMAIL_TO: 'ops@example.test',
+    });
+  }
+  return env;
+}

@@ -1,0 +1,46 @@
+import type { LevelWithSilent } from 'pino';
+import type { EventStatus } from '../normalizers/normalized-event.ts';
+import type { ProviderId } from '../shared/providers.ts';
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string; schema: string | undefined }
+  | { kind: 'embedded'; dataDir: string };
+
+export type SlackConfig = {
+  webhookUrl: string;
+  statuses: ReadonlySet<EventStatus>;
+  /** Slack allows about one message per second per incoming webhook. */
+  maxPerSecond: number;
+};
+
+export type EmailConfig = {
+  smtpUrl: string;
+  from: string;
+  to: readonly string[];
+  statuses: ReadonlySet<EventStatus>;
+};
+
+export type Config = {
+  port: number;
+  host: string;
+  redisUrl: string;
+  /** BullMQ key prefix; lets several hookline installations (or tests) share one Redis. */
+  queuePrefix: string;
+  /** Credentials per provider; a provider missing here is switched off (404). */
+  credentials: Partial<Record<ProviderId, readonly string[]>>;
+  toleranceSeconds: number;
+  maxBodyBytes: number;
+  /** How long an event key is remembered for duplicate detection. */
+  dedupWindowSeconds: number;
+  /** PersonaClick keys are body hashes: the same body later is a real new event, so its window is short. */
+  personaclickDedupWindowSeconds: number;
+  /** Longest wait for Redis to store an event before answering 503. */
+  enqueueTimeoutMs: number;
+  database: DatabaseConfig;
+  slack: SlackConfig | undefined;
+  email: EmailConfig | undefined;
+  logLevel: LevelWithSilent;
+  /** Bound on a graceful stop: in-flight requests and jobs get this long, then the process exits. */
+  shutdownTimeoutMs: number;
+  workerConcurrency: number;
+};

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { EVENT_STATUSES, type EventStatus } from '../normalizers/normalized-event.ts';
+import { ConfigError } from '../shared/errors.ts';
+import type { ProviderId } from '../shared/providers.ts';
+import type { Config } from './config.ts';
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const CREDENTIAL_VARIABLES: Record<ProviderId, string> = {
+  persona: 'PERSONA_WEBHOOK_SECRET',
+  plextera: 'PLEXTERA_WEBHOOK_SECRET',
+  primer: 'PRIMER_WEBHOOK_SECRET',
+  reachfive: 'REACHFIVE_WEBHOOK_AUTHORIZATION',
+  personaclick: 'PERSONACLICK_WEBHOOK_TOKEN',
+};
+
+function integer(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d+$/, { error: `expected a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `expected at least ${min}` }).max(max, { error: `expected at most ${max}` }));
+}
+
+function url(protocols: readonly string[]) {
+  return z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+}
+
+const commaList = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0))
+  .pipe(z.array(z.string()).min(1, { error: 'expected at least one non-empty value' }));
+
+const statusList = commaList.pipe(
+  z.array(z.enum(EVENT_STATUSES, { error: `expected statuses among ${EVENT_STATUSES.join(', ')}` })),
+);
+
+const emailAddress = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^.*<[^\s@<>]+@[^\s@<>]+>$/, {
+  error: 'expected an email address',
+});
+
+/** One schema per variable, so a failure always names exactly one variable. */
+const VARIABLES = {
+  PORT: integer(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'expected letters, digits, _ or -' }).default('hookline'),
+  PERSONA_WEBHOOK_SECRET: commaList.optional(),
+  PLEXTERA_WEBHOOK_SECRET: commaList.optional(),
+  PRIMER_WEBHOOK_SECRET: commaList.optional(),
+  REACHFIVE_WEBHOOK_AUTHORIZATION: commaList.optional(),
+  PERSONACLICK_WEBHOOK_TOKEN: commaList.optional(),
+  WEBHOOK_TOLERANCE_SECONDS: integer(1, 86_400).default(300),
+  MAX_BODY_BYTES: integer(1, 100 * 1024 * 1024).default(1_048_576),
+  DEDUP_WINDOW_SECONDS: integer(60, 90 * 86_400).default(7 * 86_400),
+  PERSONACLICK_DEDUP_WINDOW_SECONDS: integer(1, 90 * 86_400).default(3_600),
+  ENQUEUE_TIMEOUT_MS: integer(50, 60_000).default(2_000),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'expected a lower-case SQL identifier' }).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  SLACK_WEBHOOK_URL: url(['https:', 'http:']).optional(),
+  SLACK_STATUSES: statusList.optional(),
+  SLACK_MAX_PER_SECOND: integer(1, 1000).default(1),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  EMAIL_FROM: emailAddress.optional(),
+  EMAIL_TO: commaList.pipe(z.array(emailAddress)).optional(),
+  EMAIL_STATUSES: statusList.optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(25_000),
+  WORKER_CONCURRENCY: integer(1, 1000).default(16),
+} as const;
+
+type VariableName = keyof typeof VARIABLES;
+type Parsed = { [K in VariableName]: z.output<(typeof VARIABLES)[K]> };
+
+function parseVariables(env: Env): Parsed {
+  const parsed: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(VARIABLES)) {
+    const raw = env[name];
+    // An empty variable means "unset", as in most deployment tools.
+    const value = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+    const result = (schema as z.ZodType).safeParse(value);
+    if (!result.success) {
+      const reason = result.error.issues[0]?.message ?? 'invalid value';
+      throw new ConfigError(name, value === undefined ? reason : `${reason} (got ${describe(name, value)})`);
+    }
+    parsed[name] = result.data;
+  }
+  return parsed as Parsed;
+}
+
+/** Secrets are never echoed, not even in a config error. */
+function describe(name: string, value: string): string {
+  const secret = /SECRET|TOKEN|AUTHORIZATION|URL/.test(name) && !/^(REDIS|DATABASE)_URL$/.test(name);
+  return secret ? `a value of ${value.length} characters` : JSON.stringify(value);
+}
+
+function statusSet(list: readonly EventStatus[] | undefined): ReadonlySet<EventStatus> {
+  return new Set(list ?? EVENT_STATUSES);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const v = parseVariables(env);
+
+  const credentials: Config['credentials'] = {};
+  for (const [provider, variable] of Object.entries(CREDENTIAL_VARIABLES) as [ProviderId, VariableName][]) {
+    const list = v[variable];
+    if (Array.isArray(list)) credentials[provider] = list;
+  }
+
+  const emailParts = { SMTP_URL: v.SMTP_URL, EMAIL_FROM: v.EMAIL_FROM, EMAIL_TO: v.EMAIL_TO };
+  const setParts = Object.entries(emailParts).filter(([, value]) => value !== undefined);
+  if (setParts.length > 0 && setParts.length < 3) {
+    const missing = Object.entries(emailParts).find(([, value]) => value === undefined)?.[0] ?? 'SMTP_URL';
+    throw new ConfigError(missing, 'the email sink needs SMTP_URL, EMAIL_FROM and EMAIL_TO together');
+  }
+  if (v.DATABASE_SCHEMA !== undefined && v.DATABASE_URL === undefined) {
+    throw new ConfigError('DATABASE_SCHEMA', 'only applies with DATABASE_URL');
+  }
+
+  const config: Config = {
+    port: v.PORT,
+    host: v.HOST,
+    redisUrl: v.REDIS_URL,
+    queuePrefix: v.QUEUE_PREFIX,
+    credentials,
+    toleranceSeconds: v.WEBHOOK_TOLERANCE_SECONDS,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    dedupWindowSeconds: v.DEDUP_WINDOW_SECONDS,
+    personaclickDedupWindowSeconds: v.PERSONACLICK_DEDUP_WINDOW_SECONDS,
+    enqueueTimeoutMs: v.ENQUEUE_TIMEOUT_MS,
+    database:
+      v.DATABASE_URL === undefined
+        ? { kind: 'embedded', dataDir: v.DATA_DIR }
+        : { kind: 'postgres', url: v.DATABASE_URL, schema: v.DATABASE_SCHEMA },
+    slack:
+      v.SLACK_WEBHOOK_URL === undefined
+        ? undefined
+        : { webhookUrl: v.SLACK_WEBHOOK_URL, statuses: statusSet(v.SLACK_STATUSES), maxPerSecond: v.SLACK_MAX_PER_SECOND },
+    email:
+      v.SMTP_URL === undefined || v.EMAIL_FROM === undefined || v.EMAIL_TO === undefined
+        ? undefined
+        : { smtpUrl: v.SMTP_URL, from: v.EMAIL_FROM, to: v.EMAIL_TO, statuses: statusSet(v.EMAIL_STATUSES) },
+    logLevel: v.LOG_LEVEL,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    workerConcurrency: v.WORKER_CONCURRENCY,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,94 @@
+import type { Db, Queryable } from './db.ts';
+
+export type Migration = { version: number; name: string; statements: readonly string[] };
+
+/**
+ * Append only: a released migration never changes. One statement per entry, because PGlite's
+ * extended-protocol queries (and pg's with parameters) take exactly one.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'webhook_events and job_runs',
+    statements: [
+      `create table webhook_events (
+        id           text primary key,
+        provider     text not null,
+        type         text not null,
+        category     text not null,
+        status       text not null,
+        subject_id   text not null,
+        subject_name text,
+        parent_id    text,
+        parent_name  text,
+        occurred_at  timestamptz not null,
+        received_at  timestamptz not null,
+        summary      text not null,
+        event        jsonb not null,
+        raw          jsonb not null,
+        stored_at    timestamptz not null default now()
+      )`,
+      `create index webhook_events_received_at_idx on webhook_events (received_at desc)`,
+      `create index webhook_events_provider_status_idx on webhook_events (provider, status, received_at desc)`,
+      `create index webhook_events_status_idx on webhook_events (status, received_at desc)`,
+      `create index webhook_events_subject_idx on webhook_events (provider, subject_id, occurred_at desc)`,
+      // status_rank and received_at exist for the tie-break of src/db/write-events.ts.
+      `create table job_runs (
+        provider      text not null,
+        subject_id    text not null,
+        subject_name  text,
+        parent_id     text,
+        parent_name   text,
+        category      text not null,
+        type          text not null,
+        status        text not null,
+        status_rank   smallint not null,
+        occurred_at   timestamptz not null,
+        received_at   timestamptz not null,
+        event_id      text not null,
+        summary       text not null,
+        error_code    text,
+        error_message text,
+        updated_at    timestamptz not null default now(),
+        primary key (provider, subject_id)
+      )`,
+      `create index job_runs_status_idx on job_runs (status, occurred_at desc)`,
+      `create index job_runs_occurred_at_idx on job_runs (occurred_at desc)`,
+    ],
+  },
+];
+
+/** Arbitrary constant ("hkln"); the second key is the schema, so separate schemas migrate in parallel. */
+const LOCK_KEY = 0x686b6c6e;
+const MIGRATION_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Applies the missing migrations in order, all in one transaction under an advisory lock: processes
+ * starting together wait for the first, then find nothing left to do. PGlite has the same function
+ * (one session, so the lock is uncontended), so both databases run identical SQL.
+ */
+export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<{ applied: number[] }> {
+  // Another process may hold the lock while it builds indexes: wait longer than the usual 10 s bounds.
+  return db.transaction(async (tx) => {
+    await tx.query(`select pg_advisory_xact_lock(${LOCK_KEY}, hashtext(coalesce(current_schema(), '')))`);
+    await tx.query(`create table if not exists schema_migrations (
+      version    integer primary key,
+      name       text not null,
+      applied_at timestamptz not null default now()
+    )`);
+    const done = await appliedVersions(tx);
+    const applied: number[] = [];
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (done.has(migration.version)) continue;
+      for (const statement of migration.statements) await tx.query(statement);
+      await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [migration.version, migration.name]);
+      applied.push(migration.version);
+    }
+    return { applied };
+  }, { timeoutMs: MIGRATION_TIMEOUT_MS });
+}
+
+async function appliedVersions(tx: Queryable): Promise<Set<number>> {
+  const { rows } = await tx.query<{ version: number }>('select version from schema_migrations');
+  return new Set(rows.map((row) => Number(row.version)));
+}

@@ -1,0 +1,137 @@
+import type { EventCategory, EventStatus } from '../normalizers/normalized-event.ts';
+import type { ProviderId } from '../shared/providers.ts';
+import type { Queryable } from './db.ts';
+
+export type StoredEvent = {
+  id: string;
+  provider: ProviderId;
+  type: string;
+  category: EventCategory;
+  status: EventStatus;
+  subjectId: string;
+  subjectName: string | null;
+  parentId: string | null;
+  parentName: string | null;
+  occurredAt: string;
+  receivedAt: string;
+  summary: string;
+};
+
+export type JobRun = {
+  provider: ProviderId;
+  subjectId: string;
+  subjectName: string | null;
+  parentId: string | null;
+  parentName: string | null;
+  category: EventCategory;
+  type: string;
+  status: EventStatus;
+  occurredAt: string;
+  eventId: string;
+  summary: string;
+  errorCode: string | null;
+  errorMessage: string | null;
+  updatedAt: string;
+};
+
+export type EventFilter = { limit?: number; provider?: ProviderId; status?: EventStatus };
+export type JobRunFilter = { limit?: number; provider?: ProviderId; status?: EventStatus };
+
+const MAX_LIMIT = 1_000;
+
+/** The newest events first, by when they were received. */
+export async function recentEvents(db: Queryable, filter: EventFilter = {}): Promise<StoredEvent[]> {
+  const { rows } = await db.query<EventRow>(
+    `select id, provider, type, category, status, subject_id, subject_name, parent_id, parent_name,
+            occurred_at, received_at, summary
+     from webhook_events
+     where ($1::text is null or provider = $1) and ($2::text is null or status = $2)
+     order by received_at desc, id desc
+     limit $3`,
+    [filter.provider ?? null, filter.status ?? null, clampLimit(filter.limit, 50)],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    provider: row.provider,
+    type: row.type,
+    category: row.category,
+    status: row.status,
+    subjectId: row.subject_id,
+    subjectName: row.subject_name,
+    parentId: row.parent_id,
+    parentName: row.parent_name,
+    occurredAt: iso(row.occurred_at),
+    receivedAt: iso(row.received_at),
+    summary: row.summary,
+  }));
+}
+
+/** Each run's latest status: failures first (failed, then partial), then the most recent. */
+export async function jobRuns(db: Queryable, filter: JobRunFilter = {}): Promise<JobRun[]> {
+  const { rows } = await db.query<JobRunRow>(
+    `select provider, subject_id, subject_name, parent_id, parent_name, category, type, status,
+            occurred_at, event_id, summary, error_code, error_message, updated_at
+     from job_runs
+     where ($1::text is null or provider = $1) and ($2::text is null or status = $2)
+     order by case status when 'failed' then 0 when 'partial' then 1 else 2 end, occurred_at desc, provider, subject_id
+     limit $3`,
+    [filter.provider ?? null, filter.status ?? null, clampLimit(filter.limit, 200)],
+  );
+  return rows.map((row) => ({
+    provider: row.provider,
+    subjectId: row.subject_id,
+    subjectName: row.subject_name,
+    parentId: row.parent_id,
+    parentName: row.parent_name,
+    category: row.category,
+    type: row.type,
+    status: row.status,
+    occurredAt: iso(row.occurred_at),
+    eventId: row.event_id,
+    summary: row.summary,
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    updatedAt: iso(row.updated_at),
+  }));
+}
+
+type EventRow = {
+  id: string;
+  provider: ProviderId;
+  type: string;
+  category: EventCategory;
+  status: EventStatus;
+  subject_id: string;
+  subject_name: string | null;
+  parent_id: string | null;
+  parent_name: string | null;
+  occurred_at: Date;
+  received_at: Date;
+  summary: string;
+};
+
+type JobRunRow = {
+  provider: ProviderId;
+  subject_id: string;
+  subject_name: string | null;
+  parent_id: string | null;
+  parent_name: string | null;
+  category: EventCategory;
+  type: string;
+  status: EventStatus;
+  occurred_at: Date;
+  event_id: string;
+  summary: string;
+  error_code: string | null;
+  error_message: string | null;
+  updated_at: Date;
+};
+
+function clampLimit(limit: number | undefined, fallback: number): number {
+  if (limit === undefined || !Number.isFinite(limit)) return fallback;
+  return Math.min(MAX_LIMIT, Math.max(1, Math.floor(limit)));
+}
+
+function iso(value: Date | string): string {
+  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+}

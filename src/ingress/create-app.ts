@@ -1,0 +1,85 @@
+import express, { type Express } from 'express';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Metrics } from '../shared/metrics.ts';
+import { errorMiddleware } from './error-middleware.ts';
+import type { EventStore } from './event-store.ts';
+import { requestLog } from './request-log.ts';
+import { webhookRoute } from './webhook-route.ts';
+
+export type ReadinessCheck = { name: string; check: () => Promise<void> };
+
+export type AppDeps = {
+  config: Config;
+  /** Without a store (the worker process) the app serves only health and metrics. */
+  store?: EventStore;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: readonly ReadinessCheck[];
+  now?: () => number;
+};
+
+const READINESS_TIMEOUT_MS = 1_000;
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(requestLog(deps.logger, deps.metrics));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      deps.readiness.map(async ({ name, check }) => {
+        try {
+          await withDeadline(check(), READINESS_TIMEOUT_MS);
+          return [name, 'ok'] as const;
+        } catch {
+          return [name, 'unavailable'] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, state]) => state === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
+
+  if (deps.store) {
+    app.post('/webhooks/:provider', ...webhookRoute({ ...deps, store: deps.store }));
+    app.all('/webhooks/:provider', (_req, res) => {
+      res.setHeader('Allow', 'POST');
+      res.status(405).json({ error: 'method_not_allowed', message: 'webhooks are POSTed' });
+    });
+  }
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}
+
+function withDeadline(promise: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timeout')), ms);
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

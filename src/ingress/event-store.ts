@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RawEvent } from '../normalizers/normalizer.ts';
+import { sha256Hex } from '../shared/crypto.ts';
+import { QueueUnavailableError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { INGEST_JOB_OPTIONS, INGEST_QUEUE, type IngestJobData } from '../workers/queues.ts';
+
+export type StoreOutcome = 'accepted' | 'duplicate';
+
+export interface EventStore {
+  /** Resolves once the event is stored (or known to be stored already); rejects QueueUnavailableError. */
+  store(event: RawEvent): Promise<StoreOutcome>;
+  close(): Promise<void>;
+}
+
+export type QueueEventStoreOptions = {
+  redis: Redis;
+  prefix: string;
+  /** How long a key is remembered, per event. */
+  dedupWindowMs: (event: RawEvent) => number;
+  timeoutMs: number;
+  logger: Logger;
+};
+
+type Pending = {
+  event: RawEvent;
+  jobId: string;
+  resolve: (outcome: StoreOutcome) => void;
+  reject: (error: Error) => void;
+};
+
+const MAX_BATCH = 256;
+const RETRY_AFTER_SECONDS = 5;
+
+/** The Redis key BullMQ keeps for a deduplication id; exposed for replay and admin lookups. */
+export function dedupIdOf(eventKey: string): string {
+  return sha256Hex(eventKey);
+}
+
+/**
+ * Stores events as BullMQ jobs. Each job gets a fresh id and a deduplication id derived from its
+ * event key, so the add script (atomic in Redis) answers which request was first: the job it returns
+ * is ours when the event is new, and the first request's job when it is a duplicate.
+ *
+ * Requests that arrive in the same tick are sent as one pipelined addBulk: one round trip for many
+ * events, and each request is still answered only after its own job is stored.
+ */
+export function createQueueEventStore(options: QueueEventStoreOptions): EventStore {
+  const queue = new Queue<IngestJobData>(INGEST_QUEUE, {
+    connection: options.redis,
+    prefix: options.prefix,
+    defaultJobOptions: INGEST_JOB_OPTIONS,
+  });
+  queue.on('error', (error) => options.logger.warn({ err: error }, 'ingest queue connection error'));
+
+  let pending: Pending[] = [];
+  let scheduled = false;
+
+  function flush(): void {
+    scheduled = false;
+    while (pending.length > 0) {
+      const batch = pending.splice(0, MAX_BATCH);
+      const jobs = batch.map((item) => ({
+        name: item.event.provider,
+        data: item.event,
+        opts: {
+          jobId: item.jobId,
+          deduplication: { id: dedupIdOf(item.event.key), ttl: options.dedupWindowMs(item.event) },
+        },
+      }));
+      queue.addBulk(jobs).then(
+        (added) => {
+          batch.forEach((item, index) => item.resolve(added[index]?.id === item.jobId ? 'accepted' : 'duplicate'));
+        },
+        (error: unknown) => {
+          const failure = new QueueUnavailableError('the event could not be stored', RETRY_AFTER_SECONDS, { cause: error });
+          for (const item of batch) item.reject(failure);
+        },
+      );
+    }
+  }
+
+  function store(event: RawEvent): Promise<StoreOutcome> {
+    const stored = new Promise<StoreOutcome>((resolve, reject) => {
+      pending.push({ event, jobId: `${event.provider}-${randomUUID()}`, resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+    return withTimeout(stored, options.timeoutMs);
+  }
+
+  return {
+    store,
+    async close() {
+      if (pending.length > 0) flush();
+      await queue.close();
+    },
+  };
+}
+
+/**
+ * A store that outlives the timeout may still succeed; the provider's retry then meets the duplicate
+ * check, so the event is neither lost nor doubled.
+ */
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new QueueUnavailableError(`the queue did not answer within ${timeoutMs} ms`, RETRY_AFTER_SECONDS)),
+      timeoutMs,
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,102 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import sjson from 'secure-json-parse';
+import type { Config } from '../config/config.ts';
+import type { RawEvent } from '../normalizers/normalizer.ts';
+import { sha256Hex } from '../shared/crypto.ts';
+import { HttpError } from '../shared/errors.ts';
+import type { Metrics } from '../shared/metrics.ts';
+import { isProviderId } from '../shared/providers.ts';
+import type { AuthContext } from './auth/auth-scheme.ts';
+import type { EventStore } from './event-store.ts';
+import type { ProviderIngress } from './providers/provider-ingress.ts';
+import { providerIngress } from './providers/registry.ts';
+
+type Deps = { config: Config; store: EventStore; metrics: Metrics; now?: () => number };
+
+type Located = { provider: ProviderIngress; credentials: readonly string[]; auth: AuthContext };
+
+function locals(res: Response): Located {
+  return res.locals as Located;
+}
+
+/** The event key of SPEC.md section 3. */
+export function eventKeyOf(provider: ProviderIngress, payload: unknown, body: Buffer): string {
+  return `${provider.id}:${provider.eventId(payload) ?? sha256Hex(body)}`;
+}
+
+function keptHeaders(req: Request, names: readonly string[]): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of names) {
+    const value = req.headers[name];
+    if (typeof value === 'string') kept[name] = value;
+  }
+  return kept;
+}
+
+/**
+ * POST /webhooks/:provider. Order matters: unknown providers and header-only credentials are refused
+ * before the body is read; signatures are checked on the raw bytes before anything parses them.
+ */
+export function webhookRoute(deps: Deps): RequestHandler[] {
+  const now = deps.now ?? (() => Date.now());
+
+  const locate: RequestHandler = (req, res, next) => {
+    const id = String(req.params.provider);
+    const credentials = isProviderId(id) ? deps.config.credentials[id] : undefined;
+    if (!isProviderId(id) || !credentials) {
+      res.status(404).json({ error: 'not_found' });
+      return;
+    }
+    res.locals.provider = providerIngress[id];
+    res.locals.credentials = credentials;
+    res.locals.auth = {
+      headers: req.headers,
+      queryToken: typeof req.query.token === 'string' ? req.query.token : undefined,
+      nowSeconds: Math.floor(now() / 1000),
+      toleranceSeconds: deps.config.toleranceSeconds,
+    } satisfies AuthContext;
+    const { provider, auth } = locals(res);
+    provider.auth.checkHeaders?.(auth, credentials);
+    next();
+  };
+
+  const readBody = express.raw({ type: () => true, limit: deps.config.maxBodyBytes, inflate: false });
+
+  const accept = async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
+    const { provider, credentials, auth } = locals(res);
+    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    provider.auth.checkBody?.(body, auth, credentials);
+
+    let payload: unknown;
+    try {
+      payload = sjson.parse(body.toString('utf8'), undefined, { protoAction: 'remove', constructorAction: 'remove' });
+    } catch {
+      throw new HttpError(400, 'invalid_json', 'the body is not valid JSON');
+    }
+    provider.auth.checkPayload?.(payload, auth);
+
+    if (provider.isConnectionTest?.(payload)) {
+      res.locals.outcome = 'connection_test';
+      res.status(200).json({ status: 'ok', message: 'connection test received; nothing was queued' });
+      return;
+    }
+
+    const key = eventKeyOf(provider, payload, body);
+    res.locals.eventKey = key;
+    const event: RawEvent = {
+      provider: provider.id,
+      key,
+      receivedAt: new Date(now()).toISOString(),
+      body: body.toString('utf8'),
+      headers: keptHeaders(req, provider.keptHeaders),
+    };
+    const stopTimer = deps.metrics.enqueueSeconds.startTimer();
+    const outcome = await deps.store.store(event);
+    stopTimer();
+    res.locals.outcome = outcome;
+    if (outcome === 'accepted') res.status(202).json({ status: 'accepted', id: key });
+    else res.status(200).json({ status: 'duplicate', id: key });
+  };
+
+  return [locate, readBody, accept];
+}

@@ -1,0 +1,84 @@
+import { loadConfig } from './config/load-config.ts';
+import type { Config } from './config/config.ts';
+import { openDb } from './db/open-db.ts';
+import type { Db } from './db/db.ts';
+import { createApp, type ReadinessCheck } from './ingress/create-app.ts';
+import { startIngress } from './ingress/start-ingress.ts';
+import { serve } from './shared/http-server.ts';
+import { ConfigError } from './shared/errors.ts';
+import { createLogger } from './shared/logger.ts';
+import { createMetrics } from './shared/metrics.ts';
+import { startWorkers } from './workers/start-workers.ts';
+
+const ROLES = ['all', 'ingress', 'worker'] as const;
+type Role = (typeof ROLES)[number];
+
+function parseRole(argument: string | undefined): Role {
+  const role = argument ?? 'all';
+  if ((ROLES as readonly string[]).includes(role)) return role as Role;
+  process.stderr.write(`hookline: unknown process role "${role}"; expected one of ${ROLES.join(', ')}\n`);
+  process.exit(2);
+}
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`hookline: invalid configuration: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const role = parseRole(process.argv[2]);
+  const config = readConfig();
+  const logger = createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const closers: Array<() => Promise<void>> = [];
+
+  let db: Db | undefined;
+  const workerReadiness: ReadinessCheck[] = [];
+  if (role !== 'ingress') {
+    db = await openDb(config.database, logger);
+    const opened = db;
+    closers.unshift(() => opened.close());
+    const workers = await startWorkers({ config, logger, metrics, db: opened });
+    closers.unshift(() => workers.close());
+    workerReadiness.push({ name: 'redis', check: () => workers.ping() });
+  }
+  const database = db;
+  const dbReadiness = database ? [{ name: 'database', check: async () => void (await database.query('select 1')) }] : [];
+  if (role === 'worker') {
+    // The worker serves only /healthz, /readyz and /metrics, for its container's probes.
+    const app = createApp({ config, logger, metrics, readiness: [...workerReadiness, ...dbReadiness] });
+    const server = await serve(app, config);
+    closers.unshift(() => server.close());
+  } else {
+    const ingress = await startIngress({ config, logger, metrics, readiness: dbReadiness });
+    closers.unshift(() => ingress.close());
+  }
+  logger.info({ role }, 'hookline started');
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    // A last resort: whatever still hangs after the graceful bound is abandoned.
+    setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5_000).unref();
+    void (async () => {
+      for (const close of closers) await close().catch((error: unknown) => logger.error({ err: error }, 'error while closing'));
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`hookline: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

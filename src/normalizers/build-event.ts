@@ -1,0 +1,46 @@
+import type { ProviderId } from '../shared/providers.ts';
+import type { EventCategory, EventStatus, NormalizedEvent } from './normalized-event.ts';
+import type { RawEvent } from './normalizer.ts';
+import { firstTimestamp } from './time.ts';
+
+type Ref = { id: string; name?: string | undefined };
+type Counts = NonNullable<NormalizedEvent['counts']>;
+type ErrorInfo = { code?: string | undefined; message: string; step?: string | undefined };
+
+export type EventFields = {
+  type: string;
+  category: EventCategory;
+  status: EventStatus;
+  /** Timestamps from the payload, best first; the first valid one is occurredAt, else receivedAt. */
+  occurredAt: readonly unknown[];
+  subject: Ref;
+  parent?: Ref | undefined;
+  counts?: { [K in keyof Counts]?: number | undefined } | undefined;
+  error?: ErrorInfo | undefined;
+  summary: string;
+};
+
+function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}
+
+/** The event with what the ingress decided (key, receivedAt) and no keys holding undefined. */
+export function buildEvent(provider: ProviderId, raw: RawEvent, fields: EventFields): NormalizedEvent {
+  const counts = fields.counts ? defined(fields.counts) : {};
+  return {
+    id: raw.key,
+    provider,
+    type: fields.type,
+    category: fields.category,
+    status: fields.status,
+    occurredAt: firstTimestamp(fields.occurredAt, raw.receivedAt),
+    receivedAt: raw.receivedAt,
+    subject: defined(fields.subject),
+    ...(fields.parent ? { parent: defined(fields.parent) } : {}),
+    ...(Object.keys(counts).length > 0 ? { counts } : {}),
+    ...(fields.error ? { error: defined(fields.error) } : {}),
+    summary: fields.summary,
+  };
+}

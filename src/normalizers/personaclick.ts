@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { NormalizeError } from '../shared/errors.ts';
+import { buildEvent } from './build-event.ts';
+import { optionalId, optionalText } from './fields.ts';
+import type { EventCategory, EventStatus } from './normalized-event.ts';
+import type { Normalizer } from './normalizer.ts';
+import { parsePayload } from './parse-payload.ts';
+import { summarize } from './summary.ts';
+
+type Ids = Partial<Record<'task' | 'segment' | 'campaign' | 'item', string>>;
+type Ref = { id: string };
+
+type Operation = {
+  category: EventCategory;
+  what: string;
+  /**
+   * The subject is the thing whose outcome this is (the import task, the recalculated segment, the
+   * campaign); the parent is what it worked on, when the payload names both.
+   */
+  refs(ids: Ids): { subject?: Ref | undefined; parent?: Ref | undefined; unlabelled?: boolean };
+};
+
+const ref = (id: string | undefined): Ref | undefined => (id === undefined ? undefined : { id });
+
+const OPERATIONS: Readonly<Record<string, Operation>> = {
+  import_products: {
+    category: 'import',
+    what: 'product import',
+    // A failed product import may name only the product it failed on (item_id), not the task: the
+    // product then stands in as subject, but the summary does not present it as the import.
+    refs: (ids) =>
+      ids.task === undefined ? { subject: ref(ids.item), unlabelled: true } : { subject: ref(ids.task) },
+  },
+  import_segment: {
+    category: 'import',
+    what: 'segment import',
+    refs: (ids) =>
+      ids.task === undefined ? { subject: ref(ids.segment) } : { subject: ref(ids.task), parent: ref(ids.segment) },
+  },
+  segment_recalculated_dynamic: {
+    category: 'segment',
+    what: 'dynamic segment recalculation',
+    refs: (ids) => ({ subject: ref(ids.segment ?? ids.task) }),
+  },
+  segment_recalculated_rfm: {
+    category: 'segment',
+    what: 'RFM segment recalculation',
+    refs: (ids) => ({ subject: ref(ids.segment ?? ids.task) }),
+  },
+  bulk_campaign: {
+    category: 'campaign',
+    what: 'bulk campaign',
+    refs: (ids) => ({ subject: ref(ids.campaign ?? ids.task) }),
+  },
+};
+
+// The docs' tables spell success "succes"; their examples spell it "success".
+const STATUSES: Readonly<Record<string, EventStatus>> = {
+  success: 'succeeded',
+  succes: 'succeeded',
+  error: 'failed',
+  failed: 'failed',
+  spam: 'failed',
+};
+
+const envelopeSchema = z.looseObject({ operation: z.string(), status: z.string() });
+
+const payloadSchema = z.looseObject({
+  message: optionalText,
+  task_id: optionalId,
+  segment_id: optionalId,
+  bulk_campaign_id: optionalId,
+  item_id: optionalId,
+});
+
+export const personaclick: Normalizer = {
+  provider: 'personaclick',
+  normalize(payload, raw) {
+    const { operation: type, status: sentStatus } = parsePayload('personaclick', envelopeSchema, payload);
+    const operation = Object.hasOwn(OPERATIONS, type) ? OPERATIONS[type] : undefined;
+    if (operation === undefined) throw new NormalizeError(`personaclick: unknown operation '${type}'`);
+    const statusWord = sentStatus.trim().toLowerCase();
+    const status = Object.hasOwn(STATUSES, statusWord) ? STATUSES[statusWord] : undefined;
+    if (status === undefined) {
+      throw new NormalizeError(`personaclick: unknown status '${sentStatus}' for operation '${type}'`);
+    }
+
+    const body = parsePayload('personaclick', payloadSchema, payload);
+    const ids = { task: body.task_id, segment: body.segment_id, campaign: body.bulk_campaign_id, item: body.item_id };
+    const refs = operation.refs(ids);
+    // PersonaClick sends no timestamp and maybe no id: the operation then stands for its own subject,
+    // so job_runs still holds "the latest outcome of this operation".
+    const subject = refs.subject ?? { id: type };
+    const label = refs.subject === undefined || refs.unlabelled ? undefined : subject;
+
+    const reason = body.message ?? (statusWord === 'spam' ? 'blocked as spam' : undefined);
+    const error = status === 'failed' ? { message: reason ?? `${operation.what} failed` } : undefined;
+
+    return buildEvent('personaclick', raw, {
+      type,
+      category: operation.category,
+      status,
+      occurredAt: [],
+      subject,
+      parent: refs.parent,
+      error,
+      summary: summarize({
+        provider: 'personaclick',
+        what: operation.what,
+        label,
+        status,
+        detail: status === 'failed' ? reason : undefined,
+      }),
+    });
+  },
+};

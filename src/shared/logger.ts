@@ -1,0 +1,37 @@
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+
+/**
+ * Defence in depth: request logs are built from an allow-list of fields (src/ingress/request-log.ts),
+ * but anything that slips into a log object under these paths is censored as well.
+ */
+const REDACT_PATHS = [
+  'headers.authorization',
+  'headers["persona-signature"]',
+  'headers["x-plextera-signature"]',
+  'headers["x-signature-primary"]',
+  'headers["x-signature-secondary"]',
+  'req.headers.authorization',
+  'req.headers["persona-signature"]',
+  'req.headers["x-plextera-signature"]',
+  'req.headers["x-signature-primary"]',
+  'req.headers["x-signature-secondary"]',
+  'query.token',
+  'secret',
+  'secrets',
+  'token',
+  'password',
+  'webhookUrl',
+  'smtpUrl',
+];
+
+export function createLogger(level: LevelWithSilent, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service: 'hookline' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return destination ? pino(options, destination) : pino(options);
+}

@@ -1,0 +1,35 @@
+import type { Redis } from 'ioredis';
+import { sha256Hex } from '../shared/crypto.ts';
+import type { SinkId } from '../sinks/sink.ts';
+
+/**
+ * Slack and email cannot deduplicate for us, so each delivery is recorded in Redis after it
+ * succeeds, for as long as the event key is remembered at the ingress. A job redelivered after a
+ * crash, or replayed, sees the record and does not post again. A crash between the post and the
+ * record can still repeat one message: that window is the time of one Redis write.
+ */
+export class DeliveryRecords {
+  private readonly redis: Redis;
+  private readonly prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
+    this.prefix = prefix;
+  }
+
+  private key(sink: SinkId, eventKey: string): string {
+    return `${this.prefix}:delivered:${sink}:${sha256Hex(eventKey)}`;
+  }
+
+  async wasDelivered(sink: SinkId, eventKey: string): Promise<boolean> {
+    return (await this.redis.exists(this.key(sink, eventKey))) === 1;
+  }
+
+  async markDelivered(sink: SinkId, eventKey: string, ttlMs: number, jobId: string): Promise<void> {
+    await this.redis.set(this.key(sink, eventKey), `${jobId}@${new Date().toISOString()}`, 'PX', ttlMs);
+  }
+
+  async forget(sink: SinkId, eventKey: string): Promise<void> {
+    await this.redis.del(this.key(sink, eventKey));
+  }
+}

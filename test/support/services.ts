@@ -1,0 +1,116 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Backing services for the tests: the ones already running, or private ones started here. */
+
+export function isReachable(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.connect(port, host);
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs} ms`);
+}
+
+function which(command: string): string | undefined {
+  const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
+  const path = found.stdout.trim();
+  return found.status === 0 && path ? path : undefined;
+}
+
+export type StartedService = { url: string; stop: () => Promise<void> };
+
+/** A private, non-persistent redis-server on a free port. */
+export async function startPrivateRedis(): Promise<StartedService> {
+  const binary = which('redis-server');
+  if (!binary) throw new Error('Redis is not reachable and redis-server is not on PATH: install Redis or set REDIS_URL');
+  const port = await freePort();
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  await waitFor(() => isReachable('127.0.0.1', port), 10_000, 'redis-server');
+  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
+
+function postgresBinDir(): string | undefined {
+  const direct = which('initdb');
+  if (direct && which('pg_ctl')) return undefined; // on PATH already
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
+  for (const version of versions) {
+    const dir = join(root, version, 'bin');
+    if (existsSync(join(dir, 'initdb'))) return dir;
+  }
+  return undefined;
+}
+
+/**
+ * A private PostgreSQL cluster in a temporary directory, for machines with the binaries but no running
+ * server. As root it runs as the `postgres` user, because initdb refuses to run as root.
+ */
+export async function startPrivatePostgres(): Promise<StartedService | undefined> {
+  const binDir = postgresBinDir();
+  const bin = (name: string) => (binDir ? join(binDir, name) : which(name));
+  const initdb = bin('initdb');
+  const postgres = bin('postgres');
+  if (!initdb || !postgres || !existsSync(initdb)) return undefined;
+  const asRoot = process.getuid?.() === 0;
+  const runAs = (args: string[]) => (asRoot ? ['runuser', '-u', 'postgres', '--', ...args] : args);
+  const dir = mkdtempSync(join(tmpdir(), 'hookline-pg-'));
+  if (asRoot) spawnSync('chown', ['postgres', dir]);
+  const init = runAs([initdb, '-D', dir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+  const result = spawnSync(init[0]!, init.slice(1), { stdio: 'ignore' });
+  if (result.status !== 0) return undefined;
+  const port = await freePort();
+  const run = runAs([postgres, '-D', dir, '-p', String(port), '-k', dir, '-h', '127.0.0.1', '-c', 'fsync=off']);
+  const child = spawn(run[0]!, run.slice(1), { stdio: 'ignore' });
+  await waitFor(() => isReachable('127.0.0.1', port), 20_000, 'postgres');
+  // The server accepts TCP before it accepts logins; give it a moment to finish recovery.
+  await new Promise((r) => setTimeout(r, 500));
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}

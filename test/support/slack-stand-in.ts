@@ -1,0 +1,56 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type SlackAnswer = { status: number; body?: string; headers?: Record<string, string>; hang?: boolean };
+export type SlackRequest = { body: Record<string, unknown>; receivedAt: number };
+
+/**
+ * A local HTTP server standing in for a Slack incoming webhook. Answers come from a script (one per
+ * request, in order), then `ok` for every request after.
+ */
+export class SlackStandIn {
+  readonly requests: SlackRequest[] = [];
+  private readonly script: SlackAnswer[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  answerNext(...answers: SlackAnswer[]): void {
+    this.script.push(...answers);
+  }
+
+  /** Requests that Slack answered 200, i.e. messages that reached the channel. */
+  get delivered(): SlackRequest[] {
+    return this.requests.filter((request) => (request as SlackRequest & { status?: number }).status === 200);
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      void readJson(req).then((body) => {
+        const answer = this.script.shift() ?? { status: 200, body: 'ok' };
+        const record: SlackRequest & { status: number } = { body, receivedAt: Date.now(), status: answer.status };
+        this.requests.push(record);
+        if (answer.hang) return; // never answers: the sink's timeout must fire
+        res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
+        res.end(answer.body ?? (answer.status === 200 ? 'ok' : 'error'));
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/services/T000/B000/test`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
