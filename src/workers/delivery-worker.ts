@@ -1,5 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { SinkError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { Delivery, Sink } from '../sinks/sink.ts';
@@ -40,7 +41,10 @@ export function createDeliveryWorker(deps: Deps): { worker: Worker<DeliveryJobDa
   // this process as one batch: one round trip instead of one per event.
   const deliverBatch = sink.deliverBatch?.bind(sink);
   const deliver = deliverBatch
-    ? createBatcher<Delivery>((batch) => deliverBatch(batch, AbortSignal.timeout(deps.timeoutMs)), MAX_BATCH)
+    ? createBatcher<Delivery>((batch) => deliverBatch(batch, AbortSignal.timeout(deps.timeoutMs)), {
+        maxBatch: MAX_BATCH,
+        splitOnError: (error) => error instanceof SinkError && !error.retryable,
+      })
     : (delivery: Delivery) => sink.deliver(delivery, AbortSignal.timeout(deps.timeoutMs));
 
   async function process(job: Job<DeliveryJobData, DeliveryResult>, token?: string): Promise<DeliveryResult> {

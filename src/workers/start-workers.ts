@@ -29,13 +29,15 @@ export type WorkersOptions = {
 /** Slack and email cannot deduplicate by themselves: a delivery record stands in for them. */
 const RECORDED_SINKS: ReadonlySet<SinkId> = new Set(['slack', 'email']);
 const DELIVERY_TIMEOUT_MS = 20_000;
+/** Short: a slow database should not hold normalize jobs; its own queue retries with backoff. */
+const WRITE_IN_PLACE_TIMEOUT_MS = 5_000;
 
 export async function startWorkers(options: WorkersOptions): Promise<RunningWorkers> {
   const { config, logger, metrics } = options;
   const connection = createWorkerRedis(config.redisUrl);
   connection.on('error', (error) => logger.debug({ err: error }, 'worker redis error'));
   const records = new DeliveryRecords(connection, config.queuePrefix);
-  const sinks = createSinks({ database: options.db, slack: config.slack, email: config.email });
+  const sinks = createSinks({ database: options.db, slack: config.slack, email: config.email, logger });
 
   const normalizer = createNormalizeWorker({
     connection,
@@ -44,6 +46,8 @@ export async function startWorkers(options: WorkersOptions): Promise<RunningWork
     logger,
     metrics,
     concurrency: config.workerConcurrency,
+    writeInPlace: sinks.find((sink) => sink.id === 'database'),
+    writeTimeoutMs: WRITE_IN_PLACE_TIMEOUT_MS,
   });
 
   const slackLimiter =

@@ -4,7 +4,7 @@ import { createBatcher } from '../../src/workers/batcher.ts';
 describe('createBatcher', () => {
   it('runs calls made in the same tick as one batch, in order, bounded by maxBatch', async () => {
     const batches: number[][] = [];
-    const add = createBatcher<number>(async (items) => void batches.push(items), 3);
+    const add = createBatcher<number>(async (items) => void batches.push(items), { maxBatch: 3 });
     await Promise.all([1, 2, 3, 4, 5].map(add));
     expect(batches).toEqual([[1, 2, 3], [4, 5]]);
     await add(6);
@@ -14,8 +14,36 @@ describe('createBatcher', () => {
   it('fails every caller of a failed batch, and only them', async () => {
     const add = createBatcher<number>(async (items) => {
       if (items.includes(2)) throw new Error('batch with 2 failed');
-    }, 2);
+    }, { maxBatch: 2 });
     const results = await Promise.allSettled([1, 2, 3].map(add));
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+  });
+
+  it('splits a batch that failed for one item, so only that item fails', async () => {
+    const runs: number[][] = [];
+    const add = createBatcher<number>(
+      async (items) => {
+        runs.push(items);
+        if (items.includes(2)) throw new Error('2 is refused');
+      },
+      { maxBatch: 10, splitOnError: () => true },
+    );
+    const results = await Promise.allSettled([1, 2, 3].map(add));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(runs).toEqual([[1, 2, 3], [1], [2], [3]]);
+  });
+
+  it('does not split when the error is about the destination', async () => {
+    let calls = 0;
+    const add = createBatcher<number>(
+      async () => {
+        calls += 1;
+        throw new Error('down');
+      },
+      { maxBatch: 10, splitOnError: () => false },
+    );
+    const results = await Promise.allSettled([1, 2, 3].map(add));
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    expect(calls).toBe(1);
   });
 });
