@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { EVENT_STATUSES, type EventStatus } from '../normalizers/normalized-event.ts';
 import { ConfigError } from '../shared/errors.ts';
@@ -8,7 +9,7 @@ type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const CREDENTIAL_VARIABLES: Record<ProviderId, string> = {
+export const CREDENTIAL_VARIABLES: Record<ProviderId, string> = {
   persona: 'PERSONA_WEBHOOK_SECRET',
   plextera: 'PLEXTERA_WEBHOOK_SECRET',
   primer: 'PRIMER_WEBHOOK_SECRET',
@@ -66,6 +67,11 @@ const VARIABLES = {
   DEDUP_WINDOW_SECONDS: integer(60, 90 * 86_400).default(7 * 86_400),
   PERSONACLICK_DEDUP_WINDOW_SECONDS: integer(1, 90 * 86_400).default(3_600),
   ENQUEUE_TIMEOUT_MS: integer(50, 60_000).default(2_000),
+  SPOOL_ENABLED: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
+  SPOOL_DIR: z.string().min(1).optional(),
+  SPOOL_MAX_BYTES: integer(1_048_576, 1024 ** 4).default(268_435_456),
+  WORKER_LOCK_DURATION_MS: integer(1_000, 600_000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: integer(1_000, 600_000).default(30_000),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'expected a lower-case SQL identifier' }).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -78,7 +84,9 @@ const VARIABLES = {
   EMAIL_STATUSES: statusList.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(25_000),
-  WORKER_CONCURRENCY: integer(1, 1000).default(16),
+  WORKER_CONCURRENCY: integer(1, 1000).default(64),
+  // Long enough that guessing it over HTTP is hopeless.
+  ADMIN_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
 } as const;
 
 type VariableName = keyof typeof VARIABLES;
@@ -140,6 +148,13 @@ export function loadConfig(env: Env = process.env): Config {
     dedupWindowSeconds: v.DEDUP_WINDOW_SECONDS,
     personaclickDedupWindowSeconds: v.PERSONACLICK_DEDUP_WINDOW_SECONDS,
     enqueueTimeoutMs: v.ENQUEUE_TIMEOUT_MS,
+    spool: {
+      enabled: v.SPOOL_ENABLED === undefined ? undefined : v.SPOOL_ENABLED === 'true',
+      dir: v.SPOOL_DIR ?? join(v.DATA_DIR, 'spool'),
+      maxBytes: v.SPOOL_MAX_BYTES,
+    },
+    workerLockDurationMs: v.WORKER_LOCK_DURATION_MS,
+    workerStalledIntervalMs: v.WORKER_STALLED_INTERVAL_MS,
     database:
       v.DATABASE_URL === undefined
         ? { kind: 'embedded', dataDir: v.DATA_DIR }
@@ -155,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: v.LOG_LEVEL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     workerConcurrency: v.WORKER_CONCURRENCY,
+    adminToken: v.ADMIN_TOKEN,
   };
   return Object.freeze(config);
 }

@@ -8,6 +8,11 @@ export type BatcherOptions = {
    * about the destination (the database is down), where running every item again only adds load.
    */
   splitOnError?: (error: unknown) => boolean;
+  /**
+   * Runs at most this many batches at once; items arriving meanwhile wait for the next batch (group
+   * commit). Under load batches grow instead of queries piling up; when idle nothing waits longer.
+   */
+  maxInFlight?: number;
 };
 
 /**
@@ -16,33 +21,44 @@ export type BatcherOptions = {
  * write such as one INSERT, unless `splitOnError` asks for each item to be tried alone.
  */
 export function createBatcher<T>(run: (items: T[]) => Promise<void>, options: BatcherOptions): (item: T) => Promise<void> {
-  let waiting: Waiting<T>[] = [];
+  const waiting: Waiting<T>[] = [];
+  const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
+  let inFlight = 0;
   let scheduled = false;
 
   function settleAlone(entry: Waiting<T>): void {
     run([entry.item]).then(entry.resolve, entry.reject);
   }
 
+  function schedule(): void {
+    if (scheduled || waiting.length === 0 || inFlight >= maxInFlight) return;
+    scheduled = true;
+    setImmediate(flush);
+  }
+
   function flush(): void {
     scheduled = false;
-    while (waiting.length > 0) {
+    while (waiting.length > 0 && inFlight < maxInFlight) {
       const batch = waiting.splice(0, options.maxBatch);
-      run(batch.map((entry) => entry.item)).then(
-        () => batch.forEach((entry) => entry.resolve()),
-        (error: unknown) => {
-          if (batch.length > 1 && options.splitOnError?.(error)) batch.forEach(settleAlone);
-          else batch.forEach((entry) => entry.reject(error));
-        },
-      );
+      inFlight += 1;
+      run(batch.map((entry) => entry.item))
+        .then(
+          () => batch.forEach((entry) => entry.resolve()),
+          (error: unknown) => {
+            if (batch.length > 1 && options.splitOnError?.(error)) batch.forEach(settleAlone);
+            else batch.forEach((entry) => entry.reject(error));
+          },
+        )
+        .finally(() => {
+          inFlight -= 1;
+          schedule();
+        });
     }
   }
 
   return (item: T) =>
     new Promise<void>((resolve, reject) => {
       waiting.push({ item, resolve, reject });
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      schedule();
     });
 }

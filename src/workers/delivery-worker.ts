@@ -28,6 +28,8 @@ type Deps = {
   /** A queue-wide rate limit, shared by every worker process (Slack: ~1 message per second). */
   limiter?: { max: number; duration: number };
   timeoutMs: number;
+  /** BullMQ lock and stall check: how soon a killed worker's jobs run elsewhere. */
+  locks?: { lockDuration: number; stalledInterval: number };
 };
 
 /** One worker per sink queue: a sink's outage, retries and rate limit never touch the other sinks. */
@@ -43,6 +45,7 @@ export function createDeliveryWorker(deps: Deps): { worker: Worker<DeliveryJobDa
   const deliver = deliverBatch
     ? createBatcher<Delivery>((batch) => deliverBatch(batch, AbortSignal.timeout(deps.timeoutMs)), {
         maxBatch: MAX_BATCH,
+        maxInFlight: 2,
         splitOnError: (error) => error instanceof SinkError && !error.retryable,
       })
     : (delivery: Delivery) => sink.deliver(delivery, AbortSignal.timeout(deps.timeoutMs));
@@ -72,6 +75,7 @@ export function createDeliveryWorker(deps: Deps): { worker: Worker<DeliveryJobDa
     prefix: deps.prefix,
     concurrency: deps.concurrency,
     maxStalledCount: 2,
+    ...deps.locks,
     // Rate-limited retries do not spend attempts; this bounds how often one job can be started at all.
     maxStartedAttempts: maxAttempts * 5,
     settings: { backoffStrategy: (attemptsMade: number) => cappedExponentialBackoff(attemptsMade) },

@@ -38,9 +38,13 @@ type Deps = {
   metrics: Metrics;
   concurrency: number;
   writeTimeoutMs: number;
+  /** BullMQ lock and stall check: how soon a killed worker's jobs run elsewhere. */
+  locks?: { lockDuration: number; stalledInterval: number };
 };
 
 const MAX_BATCH = 500;
+/** Writes in flight at once; jobs finishing meanwhile join the next write (see createBatcher). */
+const MAX_IN_FLIGHT = 2;
 
 /** The delivery job id is derived from the ingest job, so a retried ingest job never adds a second one. */
 export function deliveryJobId(ingestJobId: string, sink: string): string {
@@ -57,12 +61,16 @@ export function createNormalizeWorker(deps: Deps): { worker: Worker<IngestJobDat
   const flow = new FlowProducer({ connection: deps.connection, prefix: deps.prefix });
   flow.on('error', (error) => deps.logger.warn({ err: error }, 'fan-out connection error'));
 
-  const fanOut = createBatcher<FlowJob[]>((batches) => flow.addBulk(batches.flat()).then(() => undefined), { maxBatch: MAX_BATCH });
+  const fanOut = createBatcher<FlowJob[]>((batches) => flow.addBulk(batches.flat()).then(() => undefined), {
+    maxBatch: MAX_BATCH,
+    maxInFlight: MAX_IN_FLIGHT,
+  });
   const inPlace = deps.writeInPlace;
   const writeBatch = inPlace?.deliverBatch?.bind(inPlace);
   const writeNow = writeBatch
     ? createBatcher<Delivery>((batch) => writeBatch(batch, AbortSignal.timeout(deps.writeTimeoutMs)), {
         maxBatch: MAX_BATCH,
+        maxInFlight: MAX_IN_FLIGHT,
         splitOnError: (error) => error instanceof SinkError && !error.retryable,
       })
     : undefined;
@@ -124,6 +132,7 @@ export function createNormalizeWorker(deps: Deps): { worker: Worker<IngestJobDat
     prefix: deps.prefix,
     concurrency: deps.concurrency,
     maxStalledCount: 2,
+    ...deps.locks,
   });
   worker.on('error', (error) => deps.logger.warn({ err: error }, 'normalize worker error'));
   return { worker, flow };

@@ -34,3 +34,11 @@ export const DELIVERY_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 7 * DAY_SECONDS, count: 200_000 },
   removeOnFail: { age: 30 * DAY_SECONDS },
 };
+
+/** Every queue an installation uses: ingest, and one delivery queue per configured sink. */
+export function queueNames(config: { slack: unknown; email: unknown }): string[] {
+  const sinks: SinkId[] = ['database'];
+  if (config.slack) sinks.push('slack');
+  if (config.email) sinks.push('email');
+  return [INGEST_QUEUE, ...sinks.map(deliveryQueueName)];
+}

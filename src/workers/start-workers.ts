@@ -3,12 +3,14 @@ import type { Config } from '../config/config.ts';
 import type { Db } from '../db/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
+import { createQueueDepthSource } from '../shared/queue-depth.ts';
 import { createWorkerRedis } from '../shared/redis.ts';
 import { createSinks } from '../sinks/registry.ts';
 import type { Sink, SinkId } from '../sinks/sink.ts';
 import { createDeliveryWorker } from './delivery-worker.ts';
 import { DeliveryRecords } from './delivery-records.ts';
 import { createNormalizeWorker } from './normalize-worker.ts';
+import { queueNames } from './queues.ts';
 
 export type RunningWorkers = {
   sinks: readonly Sink[];
@@ -39,6 +41,7 @@ export async function startWorkers(options: WorkersOptions): Promise<RunningWork
   const records = new DeliveryRecords(connection, config.queuePrefix);
   const sinks = createSinks({ database: options.db, slack: config.slack, email: config.email, logger });
 
+  const locks = { lockDuration: config.workerLockDurationMs, stalledInterval: config.workerStalledIntervalMs };
   const normalizer = createNormalizeWorker({
     connection,
     prefix: config.queuePrefix,
@@ -48,6 +51,7 @@ export async function startWorkers(options: WorkersOptions): Promise<RunningWork
     concurrency: config.workerConcurrency,
     writeInPlace: sinks.find((sink) => sink.id === 'database'),
     writeTimeoutMs: WRITE_IN_PLACE_TIMEOUT_MS,
+    locks,
   });
 
   const slackLimiter =
@@ -67,9 +71,12 @@ export async function startWorkers(options: WorkersOptions): Promise<RunningWork
       metrics,
       concurrency: sink.id === 'database' ? config.workerConcurrency : sink.id === 'slack' ? 1 : 4,
       timeoutMs: DELIVERY_TIMEOUT_MS,
+      locks,
       ...(sink.id === 'slack' && slackLimiter ? { limiter: slackLimiter } : {}),
     }),
   );
+  const queueDepth = createQueueDepthSource({ connection, prefix: config.queuePrefix, queueNames: queueNames(config) });
+  const stopQueueDepth = metrics.useQueueDepthSource(queueDepth.read);
   logger.info({ sinks: sinks.map((sink) => sink.id) }, 'workers started');
 
   const workers: Worker[] = [normalizer.worker, ...deliveries.map((d) => d.worker)];
@@ -82,7 +89,8 @@ export async function startWorkers(options: WorkersOptions): Promise<RunningWork
     close() {
       closing ??= (async () => {
         await Promise.all(workers.map((worker) => closeWorker(worker, config.shutdownTimeoutMs, logger)));
-        await Promise.allSettled([normalizer.flow.close(), ...deliveries.map((d) => d.queue.close())]);
+        stopQueueDepth();
+        await Promise.allSettled([normalizer.flow.close(), ...deliveries.map((d) => d.queue.close()), queueDepth.close()]);
         await Promise.allSettled(sinks.map((sink) => sink.close()));
         await connection.quit().catch(() => connection.disconnect());
       })();

@@ -46,4 +46,24 @@ describe('createBatcher', () => {
     expect(results.every((r) => r.status === 'rejected')).toBe(true);
     expect(calls).toBe(1);
   });
+
+  it('lets items wait for the batch in flight instead of starting another (group commit)', async () => {
+    const batches: number[][] = [];
+    let release: () => void = () => undefined;
+    const add = createBatcher<number>(
+      async (items) => {
+        batches.push(items);
+        if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      },
+      { maxBatch: 100, maxInFlight: 1 },
+    );
+    const first = add(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = [2, 3, 4].map(add);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(batches).toEqual([[1]]);
+    release();
+    await Promise.all([first, ...rest]);
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
 });
