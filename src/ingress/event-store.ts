@@ -70,11 +70,22 @@ export function createQueueEventStore(options: QueueEventStoreOptions): EventSto
           deduplication: { id: dedupIdOf(item.event.key), ttl: options.dedupWindowMs(item.event) },
         },
       }));
+      // One timer per batch rather than per request: every request of a batch waits on the same add.
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        const failure = new QueueUnavailableError(`the queue did not answer within ${options.timeoutMs} ms`, RETRY_AFTER_SECONDS);
+        for (const item of batch) item.reject(failure);
+      }, options.timeoutMs);
       queue.addBulk(jobs).then(
         (added) => {
+          clearTimeout(timer);
+          if (settled) return;
           batch.forEach((item, index) => item.resolve(added[index]?.id === item.jobId ? 'accepted' : 'duplicate'));
         },
         (error: unknown) => {
+          clearTimeout(timer);
+          if (settled) return;
           const failure = new QueueUnavailableError('the event could not be stored', RETRY_AFTER_SECONDS, { cause: error });
           for (const item of batch) item.reject(failure);
         },
@@ -82,15 +93,18 @@ export function createQueueEventStore(options: QueueEventStoreOptions): EventSto
     }
   }
 
+  /**
+   * A store that outlives the timeout may still succeed; the provider's retry then meets the
+   * duplicate check, so the event is neither lost nor doubled.
+   */
   function store(event: RawEvent): Promise<StoreOutcome> {
-    const stored = new Promise<StoreOutcome>((resolve, reject) => {
+    return new Promise<StoreOutcome>((resolve, reject) => {
       pending.push({ event, jobId: `${event.provider}-${randomUUID()}`, resolve, reject });
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);
       }
     });
-    return withTimeout(stored, options.timeoutMs);
   }
 
   return {
@@ -100,27 +114,4 @@ export function createQueueEventStore(options: QueueEventStoreOptions): EventSto
       await queue.close();
     },
   };
-}
-
-/**
- * A store that outlives the timeout may still succeed; the provider's retry then meets the duplicate
- * check, so the event is neither lost nor doubled.
- */
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new QueueUnavailableError(`the queue did not answer within ${timeoutMs} ms`, RETRY_AFTER_SECONDS)),
-      timeoutMs,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
