@@ -1,3 +1,4 @@
+import { createAdmin, type Admin } from './admin/admin-router.ts';
 import { loadConfig } from './config/load-config.ts';
 import type { Config } from './config/config.ts';
 import { openDb } from './db/open-db.ts';
@@ -6,7 +7,7 @@ import { createApp, type ReadinessCheck } from './ingress/create-app.ts';
 import { startIngress } from './ingress/start-ingress.ts';
 import { serve } from './shared/http-server.ts';
 import { ConfigError } from './shared/errors.ts';
-import { createLogger } from './shared/logger.ts';
+import { createLogger, type Logger } from './shared/logger.ts';
 import { createMetrics } from './shared/metrics.ts';
 import { startWorkers } from './workers/start-workers.ts';
 
@@ -32,6 +33,17 @@ function readConfig(): Config {
   }
 }
 
+/** The status page needs the database, so the ingress process never serves it. */
+function startAdmin(role: Role, config: Config, logger: Logger, db: Db | undefined): Admin | undefined {
+  if (!config.adminToken) return undefined;
+  if (!db) {
+    logger.warn({ role }, 'ADMIN_TOKEN is set but this process has no database: /admin is served by the worker and all-in-one processes');
+    return undefined;
+  }
+  logger.info({ path: '/admin' }, 'status page on');
+  return createAdmin({ token: config.adminToken, db, redisUrl: config.redisUrl, queuePrefix: config.queuePrefix, logger });
+}
+
 async function main(): Promise<void> {
   const role = parseRole(process.argv[2]);
   const config = readConfig();
@@ -49,15 +61,17 @@ async function main(): Promise<void> {
     closers.unshift(() => workers.close());
     workerReadiness.push({ name: 'redis', check: () => workers.ping() });
   }
+  const admin = startAdmin(role, config, logger, db);
+  if (admin) closers.unshift(() => admin.close());
   const database = db;
   const dbReadiness = database ? [{ name: 'database', check: async () => void (await database.query('select 1')) }] : [];
   if (role === 'worker') {
     // The worker serves only /healthz, /readyz and /metrics, for its container's probes.
-    const app = createApp({ config, logger, metrics, readiness: [...workerReadiness, ...dbReadiness] });
+    const app = createApp({ config, logger, metrics, readiness: [...workerReadiness, ...dbReadiness], admin: admin?.router });
     const server = await serve(app, config);
     closers.unshift(() => server.close());
   } else {
-    const ingress = await startIngress({ config, logger, metrics, readiness: dbReadiness });
+    const ingress = await startIngress({ config, logger, metrics, readiness: dbReadiness, spoolByDefault: role === 'all', admin: admin?.router });
     closers.unshift(() => ingress.close());
   }
   logger.info({ role }, 'hookline started');

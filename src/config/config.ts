@@ -20,6 +20,8 @@ export type EmailConfig = {
   statuses: ReadonlySet<EventStatus>;
 };
 
+export type SpoolConfig = { enabled: boolean | undefined; dir: string; maxBytes: number };
+
 export type Config = {
   port: number;
   host: string;
@@ -36,6 +38,11 @@ export type Config = {
   personaclickDedupWindowSeconds: number;
   /** Longest wait for Redis to store an event before answering 503. */
   enqueueTimeoutMs: number;
+  /** The ingress' local spool for queue outages; `enabled` unset means the process role decides. */
+  spool: SpoolConfig;
+  /** BullMQ job locks: a killed worker's jobs run again once the lock lapses and a stall check sees it. */
+  workerLockDurationMs: number;
+  workerStalledIntervalMs: number;
   database: DatabaseConfig;
   slack: SlackConfig | undefined;
   email: EmailConfig | undefined;
@@ -43,4 +50,6 @@ export type Config = {
   /** Bound on a graceful stop: in-flight requests and jobs get this long, then the process exits. */
   shutdownTimeoutMs: number;
   workerConcurrency: number;
+  /** Turns the status page /admin on (processes with a database), behind this token. */
+  adminToken: string | undefined;
 };

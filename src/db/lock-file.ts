@@ -27,6 +27,8 @@ export type LockOptions = {
   staleAfterMs?: number;
   /** Text appended to the refusal, saying what to do instead. */
   advice?: string;
+  /** What the lock guards, for the refusal: "<what> can be opened by one process only". */
+  what?: string;
 };
 
 /** Paths this process holds, with the content it wrote: a second opener in this process is refused too. */
@@ -66,7 +68,7 @@ export async function acquireLockFile(path: string, options: LockOptions = {}): 
       throw new LockHeldError(
         absolute,
         found.holder,
-        `${absolute} is held by ${who}: the embedded database can be opened by one process only.` +
+        `${absolute} is held by ${who}: ${options.what ?? 'the embedded database'} can be opened by one process only.` +
           (options.advice ? ` ${options.advice}` : '') +
           ` If no such process runs, delete the lock file or wait ${Math.round(staleAfterMs / 1000)} s.`,
       );

@@ -30,6 +30,9 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       if (status >= 500) logger.warn({ err: error.cause ?? error, code }, message);
     } else if (bodyError) {
       ({ status, code, message } = bodyError);
+    } else if (error instanceof URIError) {
+      // The router could not percent-decode a path parameter (e.g. /webhooks/%%): the client's mistake.
+      ({ status, code, message } = { status: 400, code: 'bad_request', message: 'the path is not valid percent-encoding' });
     } else {
       // Anything unexpected is our bug; the client cannot fix it and must not learn details.
       logger.error({ err: error }, 'unhandled error in request');

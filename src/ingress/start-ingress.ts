@@ -1,10 +1,14 @@
+import type { RequestHandler } from 'express';
 import type { Config } from '../config/config.ts';
 import { serve } from '../shared/http-server.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
+import { createQueueDepthSource } from '../shared/queue-depth.ts';
 import { createIngressRedis } from '../shared/redis.ts';
+import { queueNames } from '../workers/queues.ts';
 import { createApp, type ReadinessCheck } from './create-app.ts';
-import { createQueueEventStore } from './event-store.ts';
+import { createQueueEventStore, type EventStore } from './event-store.ts';
+import { openSpoolingEventStore } from './spool/open-spooling-event-store.ts';
 
 export type RunningIngress = {
   port: number;
@@ -19,13 +23,17 @@ export type IngressOptions = {
   /** Extra readiness checks, e.g. the database in the all-in-one process. */
   readiness?: readonly ReadinessCheck[];
   now?: () => number;
+  /** Whether the local spool is on when SPOOL_ENABLED is unset: yes for the all-in-one process. */
+  spoolByDefault?: boolean;
+  /** The status page, mounted at /admin (the all-in-one process, when ADMIN_TOKEN is set). */
+  admin?: RequestHandler;
 };
 
 export async function startIngress(options: IngressOptions): Promise<RunningIngress> {
   const { config, logger } = options;
   const redis = createIngressRedis(config.redisUrl);
   redis.on('error', (error) => logger.debug({ err: error }, 'ingress redis error'));
-  const store = createQueueEventStore({
+  const queueStore = createQueueEventStore({
     redis,
     prefix: config.queuePrefix,
     timeoutMs: config.enqueueTimeoutMs,
@@ -33,6 +41,12 @@ export async function startIngress(options: IngressOptions): Promise<RunningIngr
     dedupWindowMs: (event) =>
       1000 * (event.provider === 'personaclick' ? config.personaclickDedupWindowSeconds : config.dedupWindowSeconds),
   });
+  const store: EventStore =
+    (config.spool.enabled ?? options.spoolByDefault ?? false)
+      ? await openSpoolingEventStore({ inner: queueStore, config: config.spool, probe: () => redis.ping(), logger, metrics: options.metrics })
+      : queueStore;
+  const queueDepth = createQueueDepthSource({ connection: redis, prefix: config.queuePrefix, queueNames: queueNames(config) });
+  const stopQueueDepth = options.metrics.useQueueDepthSource(queueDepth.read);
   const app = createApp({
     config,
     store,
@@ -40,6 +54,7 @@ export async function startIngress(options: IngressOptions): Promise<RunningIngr
     metrics: options.metrics,
     readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }, ...(options.readiness ?? [])],
     ...(options.now ? { now: options.now } : {}),
+    ...(options.admin ? { admin: options.admin } : {}),
   });
   const server = await serve(app, config);
   logger.info({ port: server.port, providers: Object.keys(config.credentials) }, 'ingress listening');
@@ -50,6 +65,8 @@ export async function startIngress(options: IngressOptions): Promise<RunningIngr
     close() {
       closing ??= (async () => {
         await server.close();
+        stopQueueDepth();
+        await queueDepth.close();
         await store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the queue failed'));
         await redis.quit().catch(() => redis.disconnect());
       })();

@@ -13,6 +13,8 @@ export class SlackStandIn {
   private readonly script: SlackAnswer[] = [];
   private server: Server | undefined;
   url = '';
+  /** How long every answer takes, as a slow Slack would (0: at once). */
+  delayMs = 0;
 
   answerNext(...answers: SlackAnswer[]): void {
     this.script.push(...answers);
@@ -30,8 +32,12 @@ export class SlackStandIn {
         const record: SlackRequest & { status: number } = { body, receivedAt: Date.now(), status: answer.status };
         this.requests.push(record);
         if (answer.hang) return; // never answers: the sink's timeout must fire
-        res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
-        res.end(answer.body ?? (answer.status === 200 ? 'ok' : 'error'));
+        const respond = () => {
+          res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
+          res.end(answer.body ?? (answer.status === 200 ? 'ok' : 'error'));
+        };
+        if (this.delayMs > 0) setTimeout(respond, this.delayMs);
+        else respond();
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));

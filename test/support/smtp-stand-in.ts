@@ -19,7 +19,8 @@ export class SmtpStandIn {
     return `smtp://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<this> {
+  /** `port` 0 picks a free one; a stopped stand-in can start again on its old port (`this.port`). */
+  async start(port = 0): Promise<this> {
     const failAt = (stage: SmtpFailure['at']): Error | undefined => {
       const next = this.failures[0];
       if (!next || next.at !== stage) return undefined;
@@ -30,6 +31,8 @@ export class SmtpStandIn {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      // stop() must not wait 30 s for a client's pooled connection to go away.
+      closeTimeout: 500,
       onRcptTo: (_address, _session, callback) => callback(failAt('rcpt') ?? null),
       onData: (stream: SMTPServerDataStream, _session, callback) => {
         void simpleParser(stream).then((mail) => {
@@ -40,7 +43,7 @@ export class SmtpStandIn {
         });
       },
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.server.address() as AddressInfo).port;
     return this;
   }
