@@ -34,7 +34,13 @@ export type JobRun = {
   updatedAt: string;
 };
 
-export type EventFilter = { limit?: number; provider?: ProviderId; status?: EventStatus };
+export type EventFilter = {
+  limit?: number;
+  provider?: ProviderId;
+  status?: EventStatus;
+  /** Only events received at or after this time. */
+  since?: Date;
+};
 export type JobRunFilter = { limit?: number; provider?: ProviderId; status?: EventStatus };
 
 const MAX_LIMIT = 1_000;
@@ -46,9 +52,10 @@ export async function recentEvents(db: Queryable, filter: EventFilter = {}): Pro
             occurred_at, received_at, summary
      from webhook_events
      where ($1::text is null or provider = $1) and ($2::text is null or status = $2)
+       and ($4::timestamptz is null or received_at >= $4)
      order by received_at desc, id desc
      limit $3`,
-    [filter.provider ?? null, filter.status ?? null, clampLimit(filter.limit, 50)],
+    [filter.provider ?? null, filter.status ?? null, clampLimit(filter.limit, 50), filter.since?.toISOString() ?? null],
   );
   return rows.map((row) => ({
     id: row.id,

@@ -1,9 +1,10 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { errorMiddleware } from './error-middleware.ts';
 import type { EventStore } from './event-store.ts';
+import { openApiDocument } from './openapi.ts';
 import { requestLog } from './request-log.ts';
 import { webhookRoute } from './webhook-route.ts';
 
@@ -17,6 +18,8 @@ export type AppDeps = {
   metrics: Metrics;
   readiness: readonly ReadinessCheck[];
   now?: () => number;
+  /** The status page (src/admin), served at /admin where ADMIN_TOKEN is set and a database is at hand. */
+  admin?: RequestHandler;
 };
 
 const READINESS_TIMEOUT_MS = 1_000;
@@ -53,6 +56,11 @@ export function createApp(deps: AppDeps): Express {
     res.send(await deps.metrics.registry.metrics());
   });
 
+  const openApi = JSON.stringify(openApiDocument());
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApi);
+  });
+
   if (deps.store) {
     app.post('/webhooks/:provider', ...webhookRoute({ ...deps, store: deps.store }));
     app.all('/webhooks/:provider', (_req, res) => {
@@ -60,6 +68,8 @@ export function createApp(deps: AppDeps): Express {
       res.status(405).json({ error: 'method_not_allowed', message: 'webhooks are POSTed' });
     });
   }
+
+  if (deps.admin) app.use('/admin', deps.admin);
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });

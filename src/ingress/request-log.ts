@@ -1,19 +1,21 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
+import { webhookAnswerRecorder } from './webhook-metrics.ts';
 
 /**
  * One log line per request, built from an allow-list: no headers, no query string (PersonaClick's
  * token lives there), no body. Provider and event key are enough to follow an event.
  */
 export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
+  const recordAnswer = webhookAnswerRecorder(metrics);
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const provider = typeof req.params?.provider === 'string' ? req.params.provider : pathProvider(req.path);
       const outcome = typeof res.locals.outcome === 'string' ? res.locals.outcome : String(res.statusCode);
-      if (provider !== undefined) metrics.webhookRequests.inc({ provider: known(provider), outcome });
-      if (req.path === '/healthz' || req.path === '/readyz' || req.path === '/metrics') return;
+      if (provider !== undefined) recordAnswer(provider, res.statusCode, res.locals.outcome);
+      if (req.path === '/healthz' || req.path === '/readyz' || req.path === '/metrics' || req.path === '/openapi.json') return;
       logger.info(
         {
           method: req.method,
@@ -34,9 +36,4 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
 function pathProvider(path: string): string | undefined {
   const match = /^\/webhooks\/([^/]+)/.exec(path);
   return match?.[1];
-}
-
-/** Bounded label values: an attacker must not mint a metric series per URL. */
-function known(provider: string): string {
-  return /^(persona|personaclick|primer|plextera|reachfive)$/.test(provider) ? provider : 'unknown';
 }

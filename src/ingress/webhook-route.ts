@@ -8,6 +8,7 @@ import type { Metrics } from '../shared/metrics.ts';
 import { isProviderId } from '../shared/providers.ts';
 import type { AuthContext } from './auth/auth-scheme.ts';
 import type { EventStore } from './event-store.ts';
+import { MAX_JSON_DEPTH, jsonDepthExceeds } from './json-depth.ts';
 import type { ProviderIngress } from './providers/provider-ingress.ts';
 import { providerIngress } from './providers/registry.ts';
 
@@ -67,6 +68,7 @@ export function webhookRoute(deps: Deps): RequestHandler[] {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     provider.auth.checkBody?.(body, auth, credentials);
 
+    if (jsonDepthExceeds(body)) throw new HttpError(400, 'invalid_json', `the body nests deeper than ${MAX_JSON_DEPTH} levels`);
     let payload: unknown;
     try {
       payload = sjson.parse(body.toString('utf8'), undefined, { protoAction: 'remove', constructorAction: 'remove' });

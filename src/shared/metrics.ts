@@ -1,16 +1,55 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Why a webhook request stored nothing. A fixed set: label values must stay bounded. */
+export const REJECTION_REASONS = [
+  'unauthorized',
+  'invalid_json',
+  'payload_too_large',
+  'unsupported_encoding',
+  'unsupported_charset',
+  'bad_request',
+  'request_aborted',
+  'not_found',
+  'method_not_allowed',
+  'unavailable',
+  'internal_error',
+  'other',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** BullMQ job states reported per queue by hookline_queue_jobs. */
+export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'waiting-children', 'failed', 'completed'] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+
+export type QueueDepth = { queue: string; state: QueueState; jobs: number };
+/** Reads the current job counts; set by whichever part of the process holds a Redis connection. */
+export type QueueDepthSource = () => Promise<readonly QueueDepth[]>;
 
 /** One registry per process role; tests create their own so instances never collide. */
 export function createMetrics(options: { defaultMetrics: boolean } = { defaultMetrics: true }) {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'hookline_' });
 
+  let queueDepthSource: QueueDepthSource | undefined;
+
   return {
     registry,
     webhookRequests: new Counter({
       name: 'hookline_webhook_requests_total',
-      help: 'Webhook requests by provider and outcome (accepted, duplicate, connection_test, or the error code)',
+      help: 'Webhook requests by provider (unknown for any other path) and HTTP status answered',
+      labelNames: ['provider', 'status'] as const,
+      registers: [registry],
+    }),
+    webhookEvents: new Counter({
+      name: 'hookline_webhook_events_total',
+      help: 'Authenticated webhook events by provider and outcome (accepted, duplicate, connection_test)',
       labelNames: ['provider', 'outcome'] as const,
+      registers: [registry],
+    }),
+    webhookRejections: new Counter({
+      name: 'hookline_webhook_rejections_total',
+      help: `Webhook requests that stored nothing, by provider and reason (${REJECTION_REASONS.join(', ')})`,
+      labelNames: ['provider', 'reason'] as const,
       registers: [registry],
     }),
     enqueueSeconds: new Histogram({
@@ -19,23 +58,54 @@ export function createMetrics(options: { defaultMetrics: boolean } = { defaultMe
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    deliveries: new Counter({
-      name: 'hookline_deliveries_total',
-      help: 'Sink deliveries by sink and outcome (delivered, skipped, retry, rate_limited, dead_letter, already_delivered)',
-      labelNames: ['sink', 'outcome'] as const,
+    queueJobs: new Gauge({
+      name: 'hookline_queue_jobs',
+      help: `Jobs per BullMQ queue and state (${QUEUE_STATES.join(', ')}); every process with a Redis connection reports the same figures`,
+      labelNames: ['queue', 'state'] as const,
       registers: [registry],
+      async collect() {
+        if (!queueDepthSource) return;
+        let depths: readonly QueueDepth[];
+        try {
+          depths = await queueDepthSource();
+        } catch {
+          // Redis is away: report nothing rather than stale figures.
+          this.reset();
+          return;
+        }
+        this.reset();
+        for (const { queue, state, jobs } of depths) this.labels(queue, state).set(jobs);
+      },
     }),
+    /** Installs what hookline_queue_jobs reads at each scrape; the returned function removes it again. */
+    useQueueDepthSource(source: QueueDepthSource): () => void {
+      queueDepthSource = source;
+      return () => {
+        if (queueDepthSource === source) queueDepthSource = undefined;
+      };
+    },
     normalized: new Counter({
       name: 'hookline_events_normalized_total',
       help: 'Ingested events by provider and outcome (normalized or unnormalizable)',
       labelNames: ['provider', 'outcome'] as const,
       registers: [registry],
     }),
+    deliveries: new Counter({
+      name: 'hookline_deliveries_total',
+      help: 'Sink delivery attempts by sink and outcome (delivered, already_delivered, failed_attempt, rate_limited, dead_letter)',
+      labelNames: ['sink', 'outcome'] as const,
+      registers: [registry],
+    }),
     deliveredLatency: new Histogram({
       name: 'hookline_received_to_delivered_seconds',
       help: 'Time from the ingress accepting an event to a sink delivering it',
       labelNames: ['sink'] as const,
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers: [registry],
+    }),
+    spoolEvents: new Gauge({
+      name: 'hookline_spool_events',
+      help: 'Events held in the ingress spool (accepted while Redis was unreachable) and not yet moved to the queue',
       registers: [registry],
     }),
   };

@@ -116,10 +116,11 @@ describe('health', () => {
     expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'ok' } });
   });
 
-  it('serves Prometheus metrics counting requests by provider and outcome', async () => {
+  it('serves Prometheus metrics counting requests by provider and status, events by outcome', async () => {
     const text = await (await fetch(`${t.baseUrl}/metrics`)).text();
-    expect(text).toMatch(/hookline_webhook_requests_total\{provider="persona",outcome="accepted"\} \d+/);
-    expect(text).toMatch(/hookline_webhook_requests_total\{provider="persona",outcome="duplicate"\} \d+/);
+    expect(text).toMatch(/hookline_webhook_requests_total\{provider="persona",status="202"\} \d+/);
+    expect(text).toMatch(/hookline_webhook_events_total\{provider="persona",outcome="accepted"\} \d+/);
+    expect(text).toMatch(/hookline_webhook_events_total\{provider="persona",outcome="duplicate"\} \d+/);
   });
 });
 

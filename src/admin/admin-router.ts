@@ -1,0 +1,257 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { Db } from '../db/db.ts';
+import { jobRuns, recentEvents } from '../db/queries.ts';
+import { findDeadLetters } from '../replay/dead-letters.ts';
+import {
+  FilterInputError,
+  limitInput,
+  providerInput,
+  sinksInput,
+  statusInput,
+  timeInput,
+} from '../replay/filter-input.ts';
+import { openReplayQueues, type OpenReplayQueues } from '../replay/replay-queues.ts';
+import { replayDeadLetters, replayJob, type ReplayOutcome } from '../replay/replay.ts';
+import type { Logger } from '../shared/logger.ts';
+import { AdminAuth, clearSessionCookie, csrfMatches, sameOriginOnly, setSessionCookie, type AdminSession } from './admin-auth.ts';
+import type { SafeHtml } from './html.ts';
+import { loginPage } from './login-page.ts';
+import { readStatus } from './status-data.ts';
+import { statusPage, type Flash } from './status-page.ts';
+
+export const ADMIN_PATH = '/admin';
+/** "Replay all" replays more than the page lists (200), yet stays bounded per click. */
+const REPLAY_ALL_LIMIT = 10_000;
+
+export type AdminOptions = {
+  token: string;
+  db: Db;
+  redisUrl: string;
+  queuePrefix: string;
+  logger: Logger;
+};
+
+export type Admin = { router: Router; queues: OpenReplayQueues; close(): Promise<void> };
+
+/** Our pages run no script and load nothing: every value on them is escaped, and this is the second wall. */
+const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/**
+ * The status page, its JSON API (for the CLI) and Bull Board, all behind ADMIN_TOKEN. Mounted at
+ * /admin by processes that have a database (all-in-one and worker).
+ */
+export function createAdmin(options: AdminOptions): Admin {
+  const auth = new AdminAuth(options.token);
+  const queues = openReplayQueues(options.redisUrl, options.queuePrefix);
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+
+  router.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    next();
+  });
+  router.use(sameOriginOnly());
+
+  router.get('/login', (req, res) => {
+    if (auth.sessionOf(req)) return res.redirect(303, ADMIN_PATH);
+    sendPage(res, 200, loginPage(undefined));
+  });
+  router.post('/login', form, (req, res) => {
+    const token = typeof req.body?.token === 'string' ? req.body.token : '';
+    if (!auth.tokenMatches(token)) {
+      options.logger.warn('admin login refused');
+      return sendPage(res, 401, loginPage('That is not the admin token.'));
+    }
+    setSessionCookie(req, res, auth.newSessionCookie());
+    res.redirect(303, ADMIN_PATH);
+  });
+
+  router.use((req, res, next) => {
+    const session = auth.sessionOf(req);
+    if (!session) {
+      if (req.method === 'GET' && !req.path.startsWith('/api/') && req.accepts(['html', 'json']) === 'html') {
+        return res.redirect(303, `${ADMIN_PATH}/login`);
+      }
+      return res.status(401).json({ error: 'unauthorized', message: 'send Authorization: Bearer <ADMIN_TOKEN>, or log in at /admin/login' });
+    }
+    res.locals.session = session;
+    next();
+  });
+
+  router.get('/', async (req, res, next) => {
+    try {
+      const provider = providerInput(firstString(req.query.provider));
+      const data = await readStatus(options.db, queues, provider);
+      sendPage(res, 200, statusPage(data, sessionOf(res).csrfToken, flashOf(req)));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.post('/logout', form, requireCsrf, (req, res) => {
+    clearSessionCookie(req, res);
+    res.redirect(303, `${ADMIN_PATH}/login`);
+  });
+
+  router.post('/replay', form, requireCsrf, async (req, res, next) => {
+    try {
+      const body = formBody(req);
+      const provider = providerInput(body.provider);
+      let outcome: ReplayOutcome;
+      if (body.all === '1') outcome = await replayDeadLetters(queues, { provider, limit: REPLAY_ALL_LIMIT });
+      else if (body.queue && body.job) outcome = await replayJob(queues, body.queue, body.job);
+      else throw new FilterInputError('name a dead letter (queue and job) or all=1');
+      logReplay(options.logger, outcome, 'status page');
+      const query = new URLSearchParams({ replayed: String(outcome.replayed.length), skipped: String(outcome.skipped.length) });
+      if (provider) query.set('provider', provider);
+      res.redirect(303, `${ADMIN_PATH}?${query.toString()}#dead-letters`);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.use('/api', apiRouter(options, queues));
+
+  const board = new ExpressAdapter();
+  board.setBasePath(`${ADMIN_PATH}/queues`);
+  createBullBoard({
+    queues: queues.all.map((queue) => new BullMQAdapter(queue)),
+    serverAdapter: board,
+    options: { uiConfig: { boardTitle: 'hookline' } },
+  });
+  const boardRouter = board.getRouter() as RequestHandler;
+  router.use('/queues', boardRouter);
+
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (error instanceof FilterInputError) return res.status(400).json({ error: 'bad_request', message: error.message });
+    next(error);
+  });
+
+  return { router, queues, close: () => queues.close() };
+}
+
+/** JSON for the CLI and scripts: Bearer only, so no cookie (and no CSRF question) is involved. */
+function apiRouter(options: AdminOptions, queues: OpenReplayQueues): Router {
+  const api = express.Router();
+  api.use((_req, res, next) => {
+    if (sessionOf(res).via !== 'bearer') {
+      return res.status(401).json({ error: 'unauthorized', message: 'the API takes Authorization: Bearer <ADMIN_TOKEN>' });
+    }
+    next();
+  });
+  api.get('/events', async (req, res, next) => {
+    try {
+      const q = queryStrings(req);
+      res.json({
+        events: await recentEvents(options.db, {
+          provider: providerInput(q.provider),
+          status: statusInput(q.status),
+          since: timeInput('since', q.since),
+          limit: limitInput(q.limit),
+        }),
+      });
+    } catch (error) {
+      next(error);
+    }
+  });
+  api.get('/runs', async (req, res, next) => {
+    try {
+      const q = queryStrings(req);
+      res.json({ runs: await jobRuns(options.db, { provider: providerInput(q.provider), status: statusInput(q.status), limit: limitInput(q.limit) }) });
+    } catch (error) {
+      next(error);
+    }
+  });
+  api.get('/dead-letters', async (req, res, next) => {
+    try {
+      const found = await findDeadLetters(queues, deadLetterFilter(queryStrings(req)));
+      res.json({ deadLetters: found.map(({ job: _job, ...letter }) => letter) });
+    } catch (error) {
+      next(error);
+    }
+  });
+  api.post('/replay', express.json({ limit: '16kb' }), async (req, res, next) => {
+    try {
+      const body = jsonStrings(req.body);
+      const outcome = await replayDeadLetters(queues, deadLetterFilter(body), { dryRun: body.dryRun === 'true' });
+      if (!outcome.dryRun) logReplay(options.logger, outcome, 'api');
+      res.json(outcome);
+    } catch (error) {
+      next(error);
+    }
+  });
+  return api;
+}
+
+function deadLetterFilter(input: Record<string, string | undefined>) {
+  return {
+    key: input.key || undefined,
+    provider: providerInput(input.provider),
+    sinks: sinksInput(input.sink),
+    since: timeInput('since', input.since),
+    until: timeInput('until', input.until),
+    limit: limitInput(input.limit, 10_000),
+  };
+}
+
+function logReplay(logger: Logger, outcome: ReplayOutcome, from: string): void {
+  logger.info(
+    {
+      from,
+      replayed: outcome.replayed.map((letter) => ({ queue: letter.queue, jobId: letter.jobId, eventKey: letter.eventKey })),
+      skipped: outcome.skipped.length,
+    },
+    'dead letters replayed',
+  );
+}
+
+function requireCsrf(req: Request, res: Response, next: NextFunction): void {
+  const session = sessionOf(res);
+  if (session.via === 'bearer' || csrfMatches(session, formBody(req)._csrf)) return next();
+  res.status(403).json({ error: 'forbidden', message: 'missing or stale form token; reload the page' });
+}
+
+function sessionOf(res: Response): AdminSession {
+  return res.locals.session as AdminSession;
+}
+
+function sendPage(res: Response, status: number, page: SafeHtml): void {
+  res.status(status).setHeader('Content-Security-Policy', PAGE_CSP).type('html').send(page.value);
+}
+
+function flashOf(req: Request): Flash {
+  const replayed = firstString(req.query.replayed);
+  if (replayed === undefined || !/^\d+$/.test(replayed)) return undefined;
+  const skipped = firstString(req.query.skipped);
+  return { replayed: Number(replayed), skipped: skipped && /^\d+$/.test(skipped) ? Number(skipped) : 0 };
+}
+
+function firstString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  return undefined;
+}
+
+function queryStrings(req: Request): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(req.query).map(([name, value]) => [name, firstString(value)]));
+}
+
+function formBody(req: Request): Record<string, string | undefined> {
+  return jsonStrings(req.body);
+}
+
+/** Only the string (and boolean) fields of a parsed body; anything else is ignored. */
+function jsonStrings(body: unknown): Record<string, string | undefined> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(body)) {
+    if (typeof value === 'string') out[name] = value;
+    else if (typeof value === 'boolean' || typeof value === 'number') out[name] = String(value);
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { SINK_IDS, type SinkId } from '../sinks/sink.ts';
+import { INGEST_QUEUE, deliveryQueueName } from '../workers/queues.ts';
+import type { ReplayQueues } from './dead-letters.ts';
+
+export type OpenReplayQueues = ReplayQueues & {
+  connection: Redis;
+  /** Every queue, ingest first: for Bull Board and counts. */
+  all: readonly Queue[];
+  close(): Promise<void>;
+};
+
+/**
+ * Handles on the ingest queue and every sink's delivery queue, configured or not: a sink switched
+ * off may still hold dead letters from before. Commands fail after one retry instead of waiting out
+ * a Redis outage, so the status page and the CLI answer with an error rather than hang.
+ */
+export function openReplayQueues(redisUrl: string, prefix: string): OpenReplayQueues {
+  const connection = new Redis(redisUrl, {
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3_000,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  connection.on('error', () => undefined); // surfaced by the failing command instead
+  const ingest = new Queue(INGEST_QUEUE, { connection, prefix });
+  const deliveries = new Map<SinkId, Queue>(SINK_IDS.map((sink) => [sink, new Queue(deliveryQueueName(sink), { connection, prefix })]));
+  const all = [ingest, ...deliveries.values()];
+  for (const queue of all) queue.on('error', () => undefined);
+  let closing: Promise<void> | undefined;
+  return {
+    connection,
+    ingest,
+    deliveries,
+    all,
+    close() {
+      closing ??= (async () => {
+        await Promise.allSettled(all.map((queue) => queue.close()));
+        await connection.quit().catch(() => connection.disconnect());
+      })();
+      return closing;
+    },
+  };
+}

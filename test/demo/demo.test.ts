@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, inject, it } from 'vitest';
+import { PROVIDER_IDS } from '../../src/shared/providers.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+type Run = { code: number | null; stdout: string; stderr: string; ms: number };
+
+/** `npm run demo` as a newcomer runs it, but on the tests' Redis (REDIS_URL). */
+function runDemo(args: string[], onOutput?: (stdout: string, stop: () => void) => void): Promise<Run> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/demo.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REDIS_URL: inject('redisUrl') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    onOutput?.(stdout, () => child.kill('SIGINT'));
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started })));
+}
+
+function dataDirOf(stdout: string): string {
+  return /embedded database in (\S+)/.exec(stdout)?.[1] ?? '';
+}
+
+describe('npm run demo', () => {
+  it('starts hookline, lands every provider sample as a row and a run, and stops', async () => {
+    const run = await runDemo([]);
+    expect(run.stderr).toBe('');
+    expect(run.code, run.stdout).toBe(0);
+    for (const provider of PROVIDER_IDS) expect(run.stdout).toMatch(new RegExp(`^${provider}\\s+202 accepted\\s+${provider}:\\S+\\s+yes`, 'm'));
+    expect(run.stdout).toMatch(/^persona .* failed /m);
+    expect(run.stdout).toMatch(/^reachfive .* partial /m);
+    expect(run.stdout).toMatch(/^personaclick .* succeeded /m);
+    expect(run.stdout).toMatch(/stopped after/);
+    expect(existsSync(dataDirOf(run.stdout))).toBe(false);
+    expect(run.ms).toBeLessThan(45_000);
+  }, 60_000);
+
+  it('with --keep stays up with the status page showing the five events, until Ctrl-C', async () => {
+    let checked: Promise<string[]> | undefined;
+    const run = await runDemo(['--keep'], (stdout, stop) => {
+      if (checked || !stdout.includes('Running until Ctrl-C')) return;
+      const adminUrl = /Status page: (\S+)/.exec(stdout)?.[1] ?? '';
+      const token = /log in with the token (\S+)\)/.exec(stdout)?.[1] ?? '';
+      checked = (async () => {
+        try {
+          const response = await fetch(`${adminUrl}/api/events`, { headers: { authorization: `Bearer ${token}` } });
+          const body = (await response.json()) as { events: Array<{ provider: string }> };
+          return body.events.map((event) => event.provider).sort();
+        } finally {
+          stop();
+        }
+      })();
+    });
+    expect(run.code, run.stdout).toBe(0);
+    expect(await checked).toEqual([...PROVIDER_IDS].sort());
+    expect(existsSync(dataDirOf(run.stdout))).toBe(false);
+  }, 60_000);
+});
