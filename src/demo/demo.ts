@@ -20,6 +20,10 @@ const LAND_TIMEOUT_MS = 30_000;
 /** Variables that would send the demo's events somewhere real: the demo runs on embedded defaults only. */
 const CLEARED = ['DATABASE_URL', 'DATABASE_SCHEMA', 'SLACK_WEBHOOK_URL', 'SMTP_URL', 'EMAIL_FROM', 'EMAIL_TO', 'QUEUE_PREFIX', 'SPOOL_DIR'];
 
+/** Ctrl-C at any point still stops hookline and removes the demo's data and queues. */
+const interrupted = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupted.abort(new Error('interrupted')));
+
 type Landed = { provider: ProviderId; answer: string; key: string | undefined; event: StoredEvent | undefined; run: JobRun | undefined };
 
 /**
@@ -105,6 +109,7 @@ async function demo(): Promise<number> {
 async function waitUntilReady(child: ChildProcess, baseUrl: string, logPath: string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
+    interrupted.signal.throwIfAborted();
     if (child.exitCode !== null) throw new Error(`hookline exited with code ${child.exitCode} while starting (log: ${logPath})`);
     try {
       const response = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(1_000) });
@@ -157,6 +162,7 @@ async function waitUntilLanded(baseUrl: string, token: string, landed: Landed[])
   };
   const deadline = Date.now() + LAND_TIMEOUT_MS;
   for (;;) {
+    interrupted.signal.throwIfAborted();
     try {
       const { events } = await get<{ events: StoredEvent[] }>('events?limit=100');
       for (const item of landed) item.event = events.find((event) => event.id === item.key);
@@ -201,10 +207,9 @@ async function cleanUp(redis: DemoRedis, prefix: string, dataDir: string): Promi
 
 function untilSignal(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    child.once('exit', done);
+    if (interrupted.signal.aborted) return resolve();
+    interrupted.signal.addEventListener('abort', () => resolve(), { once: true });
+    child.once('exit', () => resolve());
   });
 }
 

@@ -10,7 +10,7 @@ export type DemoRedis = { url: string; describe: string; stop(): Promise<void> }
 export async function redisForDemo(env: Record<string, string | undefined>): Promise<DemoRedis> {
   if (env.REDIS_URL) return { url: env.REDIS_URL, describe: 'REDIS_URL', stop: async () => undefined };
   if (await isReachable('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379', describe: 'the local Redis', stop: async () => undefined };
-  const binary = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+  const binary = (spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout ?? '').trim();
   if (!binary) {
     throw new Error('the demo needs Redis: none answers on 127.0.0.1:6379 and redis-server is not installed (e.g. apt-get install redis-server, brew install redis), or set REDIS_URL');
   }
