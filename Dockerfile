@@ -29,6 +29,8 @@ WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The provider samples `node dist/cli/main.js send-sample <provider>` signs and sends.
+COPY samples ./samples
 # The embedded database (used only when DATABASE_URL is unset) is the one writable place.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
