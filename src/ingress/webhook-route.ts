@@ -69,9 +69,10 @@ export function webhookRoute(deps: Deps): RequestHandler[] {
     provider.auth.checkBody?.(body, auth, credentials);
 
     if (jsonDepthExceeds(body)) throw new HttpError(400, 'invalid_json', `the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+    const text = body.toString('utf8');
     let payload: unknown;
     try {
-      payload = sjson.parse(body.toString('utf8'), undefined, { protoAction: 'remove', constructorAction: 'remove' });
+      payload = sjson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' });
     } catch {
       throw new HttpError(400, 'invalid_json', 'the body is not valid JSON');
     }
@@ -89,7 +90,7 @@ export function webhookRoute(deps: Deps): RequestHandler[] {
       provider: provider.id,
       key,
       receivedAt: new Date(now()).toISOString(),
-      body: body.toString('utf8'),
+      body: text,
       headers: keptHeaders(req, provider.keptHeaders),
     };
     const stopTimer = deps.metrics.enqueueSeconds.startTimer();

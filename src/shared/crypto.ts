@@ -4,8 +4,11 @@ export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export function hmacSha256(secret: string, data: string | Buffer): Buffer {
-  return createHmac('sha256', secret).update(data).digest();
+/** HMAC-SHA256 of the concatenated parts, without copying them into one buffer first. */
+export function hmacSha256(secret: string, ...parts: ReadonlyArray<string | Buffer>): Buffer {
+  const hmac = createHmac('sha256', secret);
+  for (const part of parts) hmac.update(part);
+  return hmac.digest();
 }
 
 /**

@@ -41,9 +41,8 @@ export function timestampedHmac(headerName: string): AuthScheme {
       for (const set of sets) {
         if (!isWithinTolerance(set.timestamp, ctx)) continue;
         fresh = true;
-        const signed = Buffer.concat([Buffer.from(`${set.timestamp}.`), body]);
         for (const secret of secrets) {
-          const expected = hmacSha256(secret, signed);
+          const expected = hmacSha256(secret, `${set.timestamp}.`, body);
           if (set.signatures.some((candidate) => safeEqual(candidate, expected))) return;
         }
       }
