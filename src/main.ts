@@ -1,6 +1,7 @@
 import { createAdmin, type Admin } from './admin/admin-router.ts';
 import { loadConfig } from './config/load-config.ts';
 import type { Config } from './config/config.ts';
+import { join } from 'node:path';
 import { openDb } from './db/open-db.ts';
 import type { Db } from './db/db.ts';
 import { createApp, type ReadinessCheck } from './ingress/create-app.ts';
@@ -8,6 +9,7 @@ import { startIngress } from './ingress/start-ingress.ts';
 import { serve } from './shared/http-server.ts';
 import { ConfigError } from './shared/errors.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
+import { defaultOrLocalRedis } from './shared/local-redis.ts';
 import { createMetrics } from './shared/metrics.ts';
 import { startWorkers } from './workers/start-workers.ts';
 
@@ -44,12 +46,28 @@ function startAdmin(role: Role, config: Config, logger: Logger, db: Db | undefin
   return createAdmin({ token: config.adminToken, db, redisUrl: config.redisUrl, queuePrefix: config.queuePrefix, logger });
 }
 
+/**
+ * `npm start` on a laptop with nothing running: the all-in-one process, with REDIS_URL unset and no
+ * Redis at the default address, starts a persistent redis-server of its own under DATA_DIR.
+ * Processes that run apart (ingress, worker) must share one Redis, so they never do.
+ */
+async function withRedis(role: Role, config: Config, logger: Logger): Promise<{ config: Config; stop?: () => Promise<void> }> {
+  if (role !== 'all' || !config.redisUrlIsDefault) return { config };
+  const local = await defaultOrLocalRedis(config.redisUrl, join(config.dataDir, 'redis'));
+  if (!local) return { config };
+  logger.info({ redis: local.url, dir: join(config.dataDir, 'redis') }, 'no Redis at the default address: started a redis-server of our own');
+  return { config: Object.freeze({ ...config, redisUrl: local.url }), stop: local.stop };
+}
+
 async function main(): Promise<void> {
   const role = parseRole(process.argv[2]);
-  const config = readConfig();
-  const logger = createLogger(config.logLevel);
+  const configured = readConfig();
+  const logger = createLogger(configured.logLevel);
   const metrics = createMetrics();
   const closers: Array<() => Promise<void>> = [];
+  const { config, stop: stopRedis } = await withRedis(role, configured, logger);
+  // Closed last: everything else still talks to it while closing.
+  if (stopRedis) closers.push(stopRedis);
 
   let db: Db | undefined;
   const workerReadiness: ReadinessCheck[] = [];

@@ -31,6 +31,8 @@ export function hooklineEnv(options: EnvOptions): Record<string, string> {
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     SHUTDOWN_TIMEOUT_MS: '5000',
   });
+  // V8 flags to try on hookline's processes (e.g. heap sizing), without touching the baselines'.
+  if (process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
   if (options.db?.kind === 'postgres') Object.assign(env, { DATABASE_URL: options.db.url, DATABASE_SCHEMA: options.db.schema });
   if (options.db?.kind === 'embedded') env.DATA_DIR = options.db.dataDir;
   if (options.sinks) {

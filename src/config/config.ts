@@ -26,6 +26,10 @@ export type Config = {
   port: number;
   host: string;
   redisUrl: string;
+  /** REDIS_URL was left unset: the all-in-one process may then start a Redis of its own. */
+  redisUrlIsDefault: boolean;
+  /** Local state of a laptop install: the embedded database, the spool, a Redis of our own. */
+  dataDir: string;
   /** BullMQ key prefix; lets several hookline installations (or tests) share one Redis. */
   queuePrefix: string;
   /** Credentials per provider; a provider missing here is switched off (404). */

@@ -141,6 +141,8 @@ export function loadConfig(env: Env = process.env): Config {
     port: v.PORT,
     host: v.HOST,
     redisUrl: v.REDIS_URL,
+    redisUrlIsDefault: (env.REDIS_URL ?? '').trim() === '',
+    dataDir: v.DATA_DIR,
     queuePrefix: v.QUEUE_PREFIX,
     credentials,
     toleranceSeconds: v.WEBHOOK_TOLERANCE_SECONDS,
