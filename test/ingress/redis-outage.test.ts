@@ -1,38 +1,25 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startTestIngress, type TestIngress } from '../support/harness.ts';
-import { freePort, isReachable } from '../support/services.ts';
+import { KillableRedis } from '../support/killable-redis.ts';
+import { freePort } from '../support/services.ts';
 import { sendSigned } from '../support/signing.ts';
 
 /** A Redis of this test's own, so it can be stopped, slowed and started again. */
 let port: number;
-let redis: ChildProcess | undefined;
+let redis: KillableRedis;
 let t: TestIngress;
-
-async function startRedis(): Promise<void> {
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !(await isReachable('127.0.0.1', port)); i++) await new Promise((r) => setTimeout(r, 50));
-}
-
-async function stopRedis(): Promise<void> {
-  const child = redis;
-  if (!child || child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 beforeAll(async () => {
   port = await freePort();
-  await startRedis();
+  redis = new KillableRedis(port, ['--enable-debug-command', 'yes']);
+  await redis.start();
   t = await startTestIngress({ REDIS_URL: `redis://127.0.0.1:${port}`, ENQUEUE_TIMEOUT_MS: '500' });
 });
 afterAll(async () => {
-  await startRedis();
+  await redis.start();
   await t.close();
-  await stopRedis();
+  await redis.kill();
 });
 
 const body = (id: string) => JSON.stringify({ id, type: 'import', status: 'SUCCESS', total_failed: 0 });
@@ -41,7 +28,7 @@ describe('when Redis is unreachable or slow', () => {
   it('answers 503 with Retry-After while Redis is stopped, never a 2xx, and recovers when it is back', async () => {
     expect((await sendSigned(t.baseUrl, 'reachfive', body('before-outage'))).status).toBe(202);
 
-    await stopRedis();
+    await redis.kill();
     const started = Date.now();
     const during = await sendSigned(t.baseUrl, 'reachfive', body('during-outage'));
     expect(during.status).toBe(503);
@@ -51,7 +38,7 @@ describe('when Redis is unreachable or slow', () => {
     expect((await fetch(`${t.baseUrl}/readyz`)).status).toBe(503);
     expect((await fetch(`${t.baseUrl}/healthz`)).status).toBe(200);
 
-    await startRedis();
+    await redis.start();
     let retried = { status: 0 };
     for (let i = 0; i < 50 && retried.status !== 202; i++) {
       await new Promise((r) => setTimeout(r, 100));

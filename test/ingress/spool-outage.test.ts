@@ -1,37 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIngress, type TestIngress } from '../support/harness.ts';
 import { waitFor } from '../support/pipeline.ts';
-import { freePort, isReachable } from '../support/services.ts';
+import { KillableRedis } from '../support/killable-redis.ts';
+import { freePort } from '../support/services.ts';
 import { sendSigned } from '../support/signing.ts';
 
 /** The spool against a Redis of this test's own, stopped and started again. */
 let port: number;
-let redis: ChildProcess | undefined;
+let redis: KillableRedis;
 let spoolDir: string;
 let t: TestIngress;
 
-async function startRedis(): Promise<void> {
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !(await isReachable('127.0.0.1', port)); i++) await new Promise((r) => setTimeout(r, 50));
-}
-
-async function stopRedis(): Promise<void> {
-  const child = redis;
-  if (!child || child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
 beforeAll(async () => {
   port = await freePort();
+  redis = new KillableRedis(port);
   spoolDir = await mkdtemp(join(tmpdir(), 'hookline-spool-outage-'));
-  await startRedis();
+  await redis.start();
   t = await startTestIngress({
     REDIS_URL: `redis://127.0.0.1:${port}`,
     ENQUEUE_TIMEOUT_MS: '500',
@@ -42,9 +29,9 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await startRedis();
+  await redis.start();
   await t.close();
-  await stopRedis();
+  await redis.kill();
   await rm(spoolDir, { recursive: true, force: true });
 });
 
@@ -57,7 +44,7 @@ async function jobKeys(): Promise<string[]> {
 
 describe('the local spool while Redis is unreachable', () => {
   it('answers 202 with the accepted body, then drains into the queue once Redis is back, without doubling', async () => {
-    await stopRedis();
+    await redis.kill();
     const ids = ['s1', 's2', 's3'];
     for (const id of ids) {
       const answer = await sendSigned(t.baseUrl, 'reachfive', body(id));
@@ -69,7 +56,7 @@ describe('the local spool while Redis is unreachable', () => {
     const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/hookline_spool_events 4/);
 
-    await startRedis();
+    await redis.start();
     await waitFor(async () => (await jobKeys()).length === 3, 20_000, 'spooled events in the queue');
     expect(await jobKeys()).toEqual(ids.map((id) => `reachfive:${id}`));
     // Once drained, the same key is a duplicate: the drain went through the dedup path.
@@ -78,14 +65,14 @@ describe('the local spool while Redis is unreachable', () => {
   });
 
   it('answers 503 with Retry-After when the spool is full', async () => {
-    await stopRedis();
+    await redis.kill();
     const answers = [];
     for (let n = 0; n < 4; n++) answers.push(await sendSigned(t.baseUrl, 'reachfive', body(`big-${n}`, 'x'.repeat(300_000))));
     const statuses = answers.map((answer) => answer.status);
     expect(statuses.slice(0, 3)).toEqual([202, 202, 202]);
     expect(statuses[3]).toBe(503);
     expect(Number(answers[3]!.headers.get('retry-after'))).toBeGreaterThan(0);
-    await startRedis();
+    await redis.start();
     await waitFor(async () => (await jobKeys()).filter((key) => key.includes('big-')).length === 3, 20_000, 'big events drained');
     // Room again once drained.
     expect((await sendSigned(t.baseUrl, 'reachfive', body('big-3', 'x'.repeat(300_000)))).status).toBe(202);
