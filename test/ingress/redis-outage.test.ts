@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { startTestIngress, type TestIngress } from '../support/harness.ts';
 import { KillableRedis } from '../support/killable-redis.ts';
-import { freePort } from '../support/services.ts';
+import { freeRestartablePort } from '../support/services.ts';
 import { sendSigned } from '../support/signing.ts';
 
 /** A Redis of this test's own, so it can be stopped, slowed and started again. */
@@ -11,7 +11,7 @@ let redis: KillableRedis;
 let t: TestIngress;
 
 beforeAll(async () => {
-  port = await freePort();
+  port = await freeRestartablePort();
   redis = new KillableRedis(port, ['--enable-debug-command', 'yes']);
   await redis.start();
   t = await startTestIngress({ REDIS_URL: `redis://127.0.0.1:${port}`, ENQUEUE_TIMEOUT_MS: '500' });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIngress, type TestIngress } from '../support/harness.ts';
 import { waitFor } from '../support/pipeline.ts';
 import { KillableRedis } from '../support/killable-redis.ts';
-import { freePort } from '../support/services.ts';
+import { freeRestartablePort } from '../support/services.ts';
 import { sendSigned } from '../support/signing.ts';
 
 /** The spool against a Redis of this test's own, stopped and started again. */
@@ -15,7 +15,7 @@ let spoolDir: string;
 let t: TestIngress;
 
 beforeAll(async () => {
-  port = await freePort();
+  port = await freeRestartablePort();
   redis = new KillableRedis(port);
   spoolDir = await mkdtemp(join(tmpdir(), 'hookline-spool-outage-'));
   await redis.start();

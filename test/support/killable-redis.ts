@@ -22,7 +22,11 @@ export class KillableRedis {
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs],
       { stdio: 'ignore' },
     );
-    for (let i = 0; i < 100 && !(await isReachable('127.0.0.1', this.port)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100; i++) {
+      if (await isReachable('127.0.0.1', this.port)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`redis-server did not come up on port ${this.port}`);
   }
 
   async kill(): Promise<void> {

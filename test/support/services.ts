@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, isReachable } from '../../src/shared/local-redis.ts';
@@ -89,5 +90,29 @@ function stopChild(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}
+
+/**
+ * A free port below the ephemeral range, for a server a test stops and starts again on the same
+ * port. A port from the ephemeral range can be taken while the server is down, by the client's own
+ * reconnect attempts: a connect to a closed local port may be given that very port as its source
+ * and connect to itself, and the server then cannot bind it again.
+ */
+export async function freeRestartablePort(): Promise<number> {
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  const ceiling = Math.min(low && low > 2_048 ? low : 32_768, 32_768);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 2_048 + Math.floor(Math.random() * (ceiling - 2_048));
+    if (await canListen(port)) return port;
+  }
+  return freePort();
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, isReachable } from '../../support/services.ts';
+import { freeRestartablePort, isReachable } from '../../support/services.ts';
 
 function binDir(): string | undefined {
   const root = '/usr/lib/postgresql';
@@ -41,7 +41,7 @@ export class PrivatePostgres {
     const result = spawnSync(init[0]!, init.slice(1), { stdio: 'ignore' });
     if (result.status !== 0) throw new Error('initdb failed');
     const pg = new PrivatePostgres(dir, bin);
-    pg.port = await freePort();
+    pg.port = await freeRestartablePort();
     return pg;
   }
 

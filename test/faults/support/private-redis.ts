@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, isReachable } from '../../support/services.ts';
+import { freeRestartablePort, isReachable } from '../../support/services.ts';
 
 /**
  * A redis-server of one scenario's own, configured as the README asks for production (AOF,
@@ -18,7 +18,7 @@ export class PrivateRedis {
   }
 
   async start(): Promise<this> {
-    if (this.port === 0) this.port = await freePort();
+    if (this.port === 0) this.port = await freeRestartablePort();
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
       '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
