@@ -48,12 +48,42 @@ export function dedupIdOf(eventKey: string): string {
  * events, and each request is still answered only after its own job is stored.
  */
 export function createQueueEventStore(options: QueueEventStoreOptions): EventStore {
-  const queue = new Queue<IngestJobData>(INGEST_QUEUE, {
-    connection: options.redis,
-    prefix: options.prefix,
-    defaultJobOptions: INGEST_JOB_OPTIONS,
-  });
-  queue.on('error', (error) => options.logger.warn({ err: error }, 'ingest queue connection error'));
+  const openQueue = () => {
+    const opened = new Queue<IngestJobData>(INGEST_QUEUE, {
+      connection: options.redis,
+      prefix: options.prefix,
+      defaultJobOptions: INGEST_JOB_OPTIONS,
+    });
+    opened.on('error', (error) => options.logger.warn({ err: error }, 'ingest queue connection error'));
+    return opened;
+  };
+  let queue = openQueue();
+  let renewing = false;
+
+  /**
+   * BullMQ sets a queue up once (a version check against Redis); when Redis goes away during that,
+   * the queue stays failed for good, every add rejected while PING passes. After a failed add, a
+   * queue whose setup failed is replaced by a fresh one.
+   */
+  function renewIfSetupFailed(): void {
+    if (renewing) return;
+    renewing = true;
+    const current = queue;
+    current
+      .waitUntilReady()
+      .then(
+        () => undefined,
+        () => {
+          if (queue !== current) return;
+          options.logger.warn('ingest queue setup had failed; set up again');
+          queue = openQueue();
+          current.close().catch(() => undefined);
+        },
+      )
+      .finally(() => {
+        renewing = false;
+      });
+  }
 
   let pending: Pending[] = [];
   let scheduled = false;
@@ -85,6 +115,7 @@ export function createQueueEventStore(options: QueueEventStoreOptions): EventSto
         },
         (error: unknown) => {
           clearTimeout(timer);
+          renewIfSetupFailed();
           if (settled) return;
           const failure = new QueueUnavailableError('the event could not be stored', RETRY_AFTER_SECONDS, { cause: error });
           for (const item of batch) item.reject(failure);

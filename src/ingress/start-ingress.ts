@@ -41,10 +41,12 @@ export async function startIngress(options: IngressOptions): Promise<RunningIngr
     dedupWindowMs: (event) =>
       1000 * (event.provider === 'personaclick' ? config.personaclickDedupWindowSeconds : config.dedupWindowSeconds),
   });
-  const store: EventStore =
-    (config.spool.enabled ?? options.spoolByDefault ?? false)
-      ? await openSpoolingEventStore({ inner: queueStore, config: config.spool, probe: () => redis.ping(), logger, metrics: options.metrics })
-      : queueStore;
+  const spooling = (config.spool.enabled ?? options.spoolByDefault ?? false)
+    ? await openSpoolingEventStore({ inner: queueStore, config: config.spool, probe: () => redis.ping(), logger, metrics: options.metrics })
+    : undefined;
+  const store: EventStore = spooling ?? queueStore;
+  // Room for one more body of the largest size: the spool can still take whatever comes next.
+  const spoolHasRoom = () => spooling !== undefined && spooling.stats().bytes + 2 * config.maxBodyBytes <= config.spool.maxBytes;
   const queueDepth = createQueueDepthSource({ connection: redis, prefix: config.queuePrefix, queueNames: queueNames(config) });
   const stopQueueDepth = options.metrics.useQueueDepthSource(queueDepth.read);
   const app = createApp({
@@ -52,7 +54,10 @@ export async function startIngress(options: IngressOptions): Promise<RunningIngr
     store,
     logger,
     metrics: options.metrics,
-    readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }, ...(options.readiness ?? [])],
+    readiness: [
+      { name: 'redis', check: async () => void (await redis.ping()), standIn: () => (spoolHasRoom() ? 'spooling' : undefined) },
+      ...(options.readiness ?? []),
+    ],
     ...(options.now ? { now: options.now } : {}),
     ...(options.admin ? { admin: options.admin } : {}),
   });

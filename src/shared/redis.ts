@@ -3,9 +3,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 /**
  * The ingress must answer 503 quickly while Redis is away, so its commands fail at once instead of
  * waiting in ioredis' offline queue; it keeps reconnecting in the background. Commands in flight when
- * the connection drops are failed, not re-sent on reconnect: re-sending half of a MULTI left the
- * connection failing every later enqueue (seen in test/ingress/spool-outage.test.ts), and the
- * ingress retries through its own paths anyway (the provider's retry after a 503, the spool).
+ * the connection drops fail too rather than being re-sent on reconnect: the ingress retries through
+ * its own paths (the provider's retry after a 503, the spool's drain).
  */
 export function createIngressRedis(url: string): Redis {
   return new Redis(url, {

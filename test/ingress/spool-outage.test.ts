@@ -55,6 +55,10 @@ describe('the local spool while Redis is unreachable', () => {
     expect((await sendSigned(t.baseUrl, 'reachfive', body('s1'))).status).toBe(202);
     const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/hookline_spool_events 4/);
+    // Still ready: the spool stores what Redis cannot, so a load balancer keeps sending.
+    const ready = await fetch(`${t.baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'spooling' } });
 
     await redis.start();
     await waitFor(async () => (await jobKeys()).length === 3, 20_000, 'spooled events in the queue');
@@ -72,6 +76,10 @@ describe('the local spool while Redis is unreachable', () => {
     expect(statuses.slice(0, 3)).toEqual([202, 202, 202]);
     expect(statuses[3]).toBe(503);
     expect(Number(answers[3]!.headers.get('retry-after'))).toBeGreaterThan(0);
+    // No room for another body of the largest size: out of rotation until Redis is back.
+    const full = await fetch(`${t.baseUrl}/readyz`);
+    expect(full.status).toBe(503);
+    expect(await full.json()).toEqual({ status: 'not_ready', checks: { redis: 'unavailable' } });
     await redis.start();
     await waitFor(async () => (await jobKeys()).filter((key) => key.includes('big-')).length === 3, 20_000, 'big events drained');
     // Room again once drained.

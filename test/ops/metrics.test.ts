@@ -59,7 +59,9 @@ describe('GET /metrics after signed webhooks', () => {
         const done =
           value(current, 'hookline_deliveries_total', { sink: 'slack', outcome: 'delivered' }) === 1 &&
           value(current, 'hookline_deliveries_total', { sink: 'database', outcome: 'delivered' }) === 1 &&
-          value(current, 'hookline_queue_jobs', { queue: 'deliver-slack', state: 'completed' }) === 1;
+          value(current, 'hookline_queue_jobs', { queue: 'deliver-slack', state: 'completed' }) === 1 &&
+          // The ingest job completes after its fan-out, so Slack's job can finish first.
+          value(current, 'hookline_queue_jobs', { queue: 'ingest', state: 'completed' }) === 1;
         return done && current;
       },
       20_000,
