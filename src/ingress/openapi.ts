@@ -193,7 +193,7 @@ export function openApiDocument(): JsonObject {
         get: {
           operationId: 'readiness',
           tags: ['operations'],
-          summary: 'Readiness: Redis (and the database, where the process uses one) answer',
+          summary: 'Readiness: Redis (or a spool with room) and the database, where the process uses one, answer',
           responses: {
             '200': { description: 'Ready', content: { 'application/json': { schema: { $ref: '#/components/schemas/Readiness' } } } },
             '503': { description: 'Not ready', content: { 'application/json': { schema: { $ref: '#/components/schemas/Readiness' } } } },
@@ -269,7 +269,11 @@ export function openApiDocument(): JsonObject {
           required: ['status', 'checks'],
           properties: {
             status: { enum: ['ready', 'not_ready'] },
-            checks: { type: 'object', additionalProperties: { enum: ['ok', 'unavailable'] } },
+            checks: {
+              type: 'object',
+              description: '`spooling`: Redis is unreachable and the local spool, with room left, stores events meanwhile',
+              additionalProperties: { enum: ['ok', 'unavailable', 'spooling'] },
+            },
           },
         },
       },
