@@ -7,8 +7,10 @@ import type { Normalizer } from './normalizer.ts';
 import { parsePayload } from './parse-payload.ts';
 import { summarize } from './summary.ts';
 
-type Ids = Partial<Record<'task' | 'segment' | 'campaign' | 'item', string>>;
-type Ref = { id: string };
+type Kind = 'task' | 'segment' | 'campaign' | 'item';
+type Ids = Partial<Record<Kind, string>>;
+/** `id` is kind-qualified (`segment:100500`); `shown` is the bare id, for sentences. */
+type Ref = { id: string; shown: string };
 
 type Operation = {
   category: EventCategory;
@@ -20,7 +22,12 @@ type Operation = {
   refs(ids: Ids): { subject?: Ref | undefined; parent?: Ref | undefined; unlabelled?: boolean };
 };
 
-const ref = (id: string | undefined): Ref | undefined => (id === undefined ? undefined : { id });
+/**
+ * PersonaClick numbers tasks, segments, campaigns and products separately (its own samples use
+ * 100500 for a segment, a campaign and a product alike), while job_runs keeps one row per
+ * (provider, subject_id): the kind goes into the id so that unrelated things never share a row.
+ */
+const ref = (kind: Kind, id: string | undefined): Ref | undefined => (id === undefined ? undefined : { id: `${kind}:${id}`, shown: id });
 
 const OPERATIONS: Readonly<Record<string, Operation>> = {
   import_products: {
@@ -29,28 +36,28 @@ const OPERATIONS: Readonly<Record<string, Operation>> = {
     // A failed product import may name only the product it failed on (item_id), not the task: the
     // product then stands in as subject, but the summary does not present it as the import.
     refs: (ids) =>
-      ids.task === undefined ? { subject: ref(ids.item), unlabelled: true } : { subject: ref(ids.task) },
+      ids.task === undefined ? { subject: ref('item', ids.item), unlabelled: true } : { subject: ref('task', ids.task) },
   },
   import_segment: {
     category: 'import',
     what: 'segment import',
     refs: (ids) =>
-      ids.task === undefined ? { subject: ref(ids.segment) } : { subject: ref(ids.task), parent: ref(ids.segment) },
+      ids.task === undefined ? { subject: ref('segment', ids.segment) } : { subject: ref('task', ids.task), parent: ref('segment', ids.segment) },
   },
   segment_recalculated_dynamic: {
     category: 'segment',
     what: 'dynamic segment recalculation',
-    refs: (ids) => ({ subject: ref(ids.segment ?? ids.task) }),
+    refs: (ids) => ({ subject: ref('segment', ids.segment) ?? ref('task', ids.task) }),
   },
   segment_recalculated_rfm: {
     category: 'segment',
     what: 'RFM segment recalculation',
-    refs: (ids) => ({ subject: ref(ids.segment ?? ids.task) }),
+    refs: (ids) => ({ subject: ref('segment', ids.segment) ?? ref('task', ids.task) }),
   },
   bulk_campaign: {
     category: 'campaign',
     what: 'bulk campaign',
-    refs: (ids) => ({ subject: ref(ids.campaign ?? ids.task) }),
+    refs: (ids) => ({ subject: ref('campaign', ids.campaign) ?? ref('task', ids.task) }),
   },
 };
 
@@ -90,8 +97,8 @@ export const personaclick: Normalizer = {
     const refs = operation.refs(ids);
     // PersonaClick sends no timestamp and maybe no id: the operation then stands for its own subject,
     // so job_runs still holds "the latest outcome of this operation".
-    const subject = refs.subject ?? { id: type };
-    const label = refs.subject === undefined || refs.unlabelled ? undefined : subject;
+    const subject = { id: refs.subject?.id ?? type };
+    const label = refs.subject === undefined || refs.unlabelled ? undefined : { id: refs.subject.shown };
 
     const reason = body.message ?? (statusWord === 'spam' ? 'blocked as spam' : undefined);
     const error = status === 'failed' ? { message: reason ?? `${operation.what} failed` } : undefined;
@@ -102,7 +109,7 @@ export const personaclick: Normalizer = {
       status,
       occurredAt: [],
       subject,
-      parent: refs.parent,
+      parent: refs.parent && { id: refs.parent.id },
       error,
       summary: summarize({
         provider: 'personaclick',

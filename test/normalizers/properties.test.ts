@@ -124,16 +124,30 @@ describe('ReachFive status mapping', () => {
 });
 
 describe('PersonaClick ids', () => {
-  it('a string or integer id becomes the same string subject id', () => {
+  it('a string or integer id becomes the same string subject id, qualified by its kind', () => {
     const id = fc.oneof(fc.integer({ min: 0 }), fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/));
+    const fields = {
+      bulk_campaign: ['bulk_campaign_id', 'campaign'],
+      segment_recalculated_rfm: ['segment_id', 'segment'],
+      import_products: ['task_id', 'task'],
+    } as const;
     fc.assert(
       fc.property(fc.constantFrom('bulk_campaign', 'segment_recalculated_rfm', 'import_products'), id, (operation, value) => {
-        const field = { bulk_campaign: 'bulk_campaign_id', segment_recalculated_rfm: 'segment_id', import_products: 'task_id' }[operation];
+        const [field, kind] = fields[operation];
         const event = normalize(raw('personaclick', JSON.stringify({ operation, status: 'success', [field]: value })));
-        expect(event.subject.id).toBe(String(value));
+        expect(event.subject.id).toBe(`${kind}:${String(value)}`);
         expect(event.summary).toContain(String(value));
       }),
     );
+  });
+
+  it('never puts a segment, a campaign and a product with the same number in one job run', () => {
+    const subjects = [
+      { operation: 'segment_recalculated_dynamic', segment_id: '100500' },
+      { operation: 'bulk_campaign', bulk_campaign_id: '100500' },
+      { operation: 'import_products', item_id: '100500' },
+    ].map((payload) => normalize(raw('personaclick', JSON.stringify({ status: 'error', ...payload }))).subject.id);
+    expect(new Set(subjects).size).toBe(3);
   });
 });
 
