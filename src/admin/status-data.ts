@@ -3,6 +3,7 @@ import { jobRuns, recentEvents, type JobRun, type StoredEvent } from '../db/quer
 import { findDeadLetters, type DeadLetter } from '../replay/dead-letters.ts';
 import type { OpenReplayQueues } from '../replay/replay-queues.ts';
 import type { ProviderId } from '../shared/providers.ts';
+import { withDeadline } from '../shared/deadline.ts';
 
 export type QueueCounts = { queue: string; waiting: number; active: number; delayed: number; failed: number; completed: number };
 
@@ -23,10 +24,10 @@ const READ_TIMEOUT_MS = 3_000;
 export async function readStatus(db: Db, queues: OpenReplayQueues, provider: ProviderId | undefined): Promise<StatusData> {
   const filter = provider ? { provider } : {};
   const [events, runs, deadLetters, counts] = await Promise.allSettled([
-    bounded(recentEvents(db, { ...filter, limit: LIMITS.events })),
-    bounded(jobRuns(db, { ...filter, limit: LIMITS.runs })),
-    bounded(findDeadLetters(queues, { ...filter, limit: LIMITS.deadLetters })),
-    bounded(Promise.all(queues.all.map(async (queue) => countsOf(queue.name, await queue.getJobCounts())))),
+    boundedRead(recentEvents(db, { ...filter, limit: LIMITS.events })),
+    boundedRead(jobRuns(db, { ...filter, limit: LIMITS.runs })),
+    boundedRead(findDeadLetters(queues, { ...filter, limit: LIMITS.deadLetters })),
+    boundedRead(Promise.all(queues.all.map(async (queue) => countsOf(queue.name, await queue.getJobCounts())))),
   ]);
   const problems: string[] = [];
   const value = <T>(result: PromiseSettledResult<T>, fallback: T, what: string): T => {
@@ -55,18 +56,6 @@ function countsOf(queue: string, counts: Record<string, number>): QueueCounts {
   };
 }
 
-function bounded<T>(promise: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS);
-    promise.then(
-      (result) => {
-        clearTimeout(timer);
-        resolve(result);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
+function boundedRead<T>(promise: Promise<T>): Promise<T> {
+  return withDeadline(promise, READ_TIMEOUT_MS, 'status page read');
 }

@@ -7,6 +7,7 @@ import type { EventStore } from './event-store.ts';
 import { openApiDocument } from './openapi.ts';
 import { requestLog } from './request-log.ts';
 import { webhookRoute } from './webhook-route.ts';
+import { withDeadline } from '../shared/deadline.ts';
 
 export type ReadinessCheck = {
   name: string;
@@ -48,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
     const results = await Promise.all(
       deps.readiness.map(async ({ name, check, standIn }): Promise<[string, string, boolean]> => {
         try {
-          await withDeadline(check(), READINESS_TIMEOUT_MS);
+          await withDeadline(check(), READINESS_TIMEOUT_MS, `readiness check ${name}`);
           return [name, 'ok', true];
         } catch {
           const instead = standIn?.();
@@ -85,20 +86,4 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(errorMiddleware(deps.logger));
   return app;
-}
-
-function withDeadline(promise: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timeout')), ms);
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

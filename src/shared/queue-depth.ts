@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_STATES, type QueueDepth, type QueueDepthSource } from './metrics.ts';
+import { withDeadline } from './deadline.ts';
 
 export type QueueDepthOptions = {
   connection: Redis;
@@ -34,7 +35,7 @@ export function createQueueDepthSource(options: QueueDepthOptions): { read: Queu
     read() {
       const now = Date.now();
       if (!cached || now - cached.at >= cacheMs) {
-        const reading = withTimeout(readAll(), timeoutMs);
+        const reading = withDeadline(readAll(), timeoutMs, 'queue counts');
         cached = { at: now, reading };
         // A failed reading is not cached: the next scrape tries again.
         reading.catch(() => {
@@ -47,20 +48,4 @@ export function createQueueDepthSource(options: QueueDepthOptions): { read: Queu
       await Promise.allSettled(queues.map((queue) => queue.close()));
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`queue counts not read within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
