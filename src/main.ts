@@ -43,7 +43,14 @@ function startAdmin(role: Role, config: Config, logger: Logger, db: Db | undefin
     return undefined;
   }
   logger.info({ path: '/admin' }, 'status page on');
-  return createAdmin({ token: config.adminToken, db, redisUrl: config.redisUrl, queuePrefix: config.queuePrefix, logger });
+  return createAdmin({
+    token: config.adminToken,
+    db,
+    redisUrl: config.redisUrl,
+    queuePrefix: config.queuePrefix,
+    destinationIds: config.destinations.map((d) => d.id),
+    logger,
+  });
 }
 
 /**

@@ -11,7 +11,7 @@ const HOOKLINE_VARIABLES = /^(PORT|HOST|REDIS_URL|QUEUE_PREFIX|DATABASE_URL|DATA
 export type EnvOptions = {
   redisUrl: string;
   db?: DbTarget;
-  sinks?: { slackUrl: string; smtpUrl: string };
+  sinks?: { slackUrl: string; smtpUrl: string; extraEnv?: Record<string, string> };
 };
 
 /**
@@ -41,6 +41,12 @@ export function hooklineEnv(options: EnvOptions): Record<string, string> {
       SMTP_URL: options.sinks.smtpUrl,
       EMAIL_FROM: 'hookline-bench@example.test',
       EMAIL_TO: 'ops@example.test',
+      // Throughput of the sinks themselves: every status, paces lifted (the alert section runs at Slack's real pace).
+      SLACK_STATUSES: 'started,running,paused,resumed,canceled,succeeded,partial,failed',
+      EMAIL_STATUSES: 'started,running,paused,resumed,canceled,succeeded,partial,failed',
+      SLACK_MAX_PER_SECOND: '1000',
+      EMAIL_MAX_PER_MINUTE: '6000',
+      ...options.sinks.extraEnv,
     });
   }
   return env;

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   onParentMessage(async (message) => {
     switch (message.type) {
       case 'go':
-        workers = await startWorkers({ config, logger, metrics, db, sinkOverrides: { slackLimiter: null } });
+        workers = await startWorkers({ config, logger, metrics, db });
         sendToParent({ type: 'started' });
         return;
       case 'query':

@@ -31,6 +31,8 @@ export type AdminOptions = {
   db: Db;
   redisUrl: string;
   queuePrefix: string;
+  /** Route destinations' ids, whose queues hold dead letters too. */
+  destinationIds?: readonly string[];
   logger: Logger;
 };
 
@@ -45,7 +47,7 @@ const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'se
  */
 export function createAdmin(options: AdminOptions): Admin {
   const auth = new AdminAuth(options.token);
-  const queues = openReplayQueues(options.redisUrl, options.queuePrefix);
+  const queues = openReplayQueues(options.redisUrl, options.queuePrefix, options.destinationIds ?? []);
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
 

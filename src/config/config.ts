@@ -1,23 +1,55 @@
 import type { LevelWithSilent } from 'pino';
-import type { EventStatus } from '../normalizers/normalized-event.ts';
+import type { EventCategory, EventStatus } from '../normalizers/normalized-event.ts';
 import type { ProviderId } from '../shared/providers.ts';
 
 export type DatabaseConfig =
   | { kind: 'postgres'; url: string; schema: string | undefined }
   | { kind: 'embedded'; dataDir: string };
 
-export type SlackConfig = {
+/** Which events a destination receives; a filter left out matches everything. */
+export type RouteFilter = {
+  providers: ReadonlySet<ProviderId> | undefined;
+  categories: ReadonlySet<EventCategory> | undefined;
+  statuses: ReadonlySet<EventStatus>;
+};
+
+type DestinationBase = {
+  /** Stable and URL-free: names the delivery queue (`deliver-<id>`) and its delivery records. */
+  id: string;
+  /** Where it was configured, for messages: `SLACK_WEBHOOK_URL`, `SLACK_ROUTES[2]`… */
+  source: string;
+  filter: RouteFilter;
+  /** Most events one digest message reports. */
+  digestMax: number;
+};
+
+export type SlackConfig = DestinationBase & {
+  kind: 'slack';
   webhookUrl: string;
+  /** Kept for the shorthand destination: its filter's statuses. */
   statuses: ReadonlySet<EventStatus>;
   /** Slack allows about one message per second per incoming webhook. */
   maxPerSecond: number;
 };
 
-export type EmailConfig = {
+export type EmailConfig = DestinationBase & {
+  kind: 'email';
   smtpUrl: string;
   from: string;
   to: readonly string[];
   statuses: ReadonlySet<EventStatus>;
+  maxPerMinute: number;
+};
+
+export type DestinationConfig = SlackConfig | EmailConfig;
+
+export type AlertsConfig = {
+  /** Where people reach hookline; messages link to each event's page when set. */
+  publicUrl: string | undefined;
+  /** Seconds after which a run still started/running/resumed is stuck, per provider; 0 = off. */
+  stuckAfterSeconds: Readonly<Record<ProviderId, number>>;
+  /** How often the (single, cluster-wide) stuck check runs. */
+  stuckCheckIntervalMs: number;
 };
 
 export type SpoolConfig = { enabled: boolean | undefined; dir: string; maxBytes: number };
@@ -48,8 +80,12 @@ export type Config = {
   workerLockDurationMs: number;
   workerStalledIntervalMs: number;
   database: DatabaseConfig;
+  /** The shorthand destinations (SLACK_WEBHOOK_URL, EMAIL_TO); also listed in `destinations`. */
   slack: SlackConfig | undefined;
   email: EmailConfig | undefined;
+  /** Every Slack and email destination: the shorthand ones first, then SLACK_ROUTES, then EMAIL_ROUTES. */
+  destinations: readonly DestinationConfig[];
+  alerts: AlertsConfig;
   logLevel: LevelWithSilent;
   /** Bound on a graceful stop: in-flight requests and jobs get this long, then the process exits. */
   shutdownTimeoutMs: number;

@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { EVENT_STATUSES, type EventStatus } from '../normalizers/normalized-event.ts';
 import { ConfigError } from '../shared/errors.ts';
-import type { ProviderId } from '../shared/providers.ts';
-import type { Config } from './config.ts';
+import { PROVIDER_IDS, type ProviderId } from '../shared/providers.ts';
+import type { Config, DestinationConfig, EmailConfig, RouteFilter, SlackConfig } from './config.ts';
+import { DEFAULT_ALERT_STATUSES, derivedDestinationId, parseEmailRoutes, parseSlackRoutes, slackUrlProblem } from './routes.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -16,6 +17,26 @@ export const CREDENTIAL_VARIABLES: Record<ProviderId, string> = {
   reachfive: 'REACHFIVE_WEBHOOK_AUTHORIZATION',
   personaclick: 'PERSONACLICK_WEBHOOK_TOKEN',
 };
+
+/**
+ * How long a run may stay started/running/resumed before it is reported stuck, when neither
+ * STUCK_AFTER_SECONDS nor the provider's own variable is set. Only providers that send
+ * non-terminal events can ever have a stuck run (Persona, ReachFive); the others send finished
+ * runs only, and keep SPEC's general default.
+ */
+export const STUCK_DEFAULT_SECONDS: Readonly<Record<ProviderId, number>> = {
+  // Importer pipelines: the captured runs took 5 and 14 minutes; two hours is far past a healthy one.
+  persona: 2 * 3_600,
+  // Import/export jobs report RUNNING rarely, and a large file can take hours: SPEC's 6 h.
+  reachfive: 6 * 3_600,
+  personaclick: 6 * 3_600,
+  primer: 6 * 3_600,
+  plextera: 6 * 3_600,
+};
+
+const STUCK_VARIABLES = Object.fromEntries(
+  PROVIDER_IDS.map((provider) => [`${provider.toUpperCase()}_STUCK_AFTER_SECONDS`, provider]),
+) as Record<string, ProviderId>;
 
 function integer(min: number, max: number) {
   return z
@@ -78,10 +99,23 @@ const VARIABLES = {
   SLACK_WEBHOOK_URL: url(['https:', 'http:']).optional(),
   SLACK_STATUSES: statusList.optional(),
   SLACK_MAX_PER_SECOND: integer(1, 1000).default(1),
+  SLACK_DIGEST_MAX: integer(1, 20).default(20),
+  SLACK_ROUTES: z.string().optional(),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   EMAIL_FROM: emailAddress.optional(),
   EMAIL_TO: commaList.pipe(z.array(emailAddress)).optional(),
   EMAIL_STATUSES: statusList.optional(),
+  EMAIL_MAX_PER_MINUTE: integer(1, 6_000).default(6),
+  EMAIL_DIGEST_MAX: integer(1, 50).default(50),
+  EMAIL_ROUTES: z.string().optional(),
+  PUBLIC_URL: url(['https:', 'http:']).optional(),
+  STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
+  PERSONA_STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
+  PERSONACLICK_STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
+  PRIMER_STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
+  PLEXTERA_STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
+  REACHFIVE_STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
+  STUCK_CHECK_INTERVAL_SECONDS: integer(1, 86_400).default(60),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(25_000),
   WORKER_CONCURRENCY: integer(1, 1000).default(64),
@@ -110,12 +144,85 @@ function parseVariables(env: Env): Parsed {
 
 /** Secrets are never echoed, not even in a config error. */
 function describe(name: string, value: string): string {
-  const secret = /SECRET|TOKEN|AUTHORIZATION|URL/.test(name) && !/^(REDIS|DATABASE)_URL$/.test(name);
+  const secret = /SECRET|TOKEN|AUTHORIZATION|URL|ROUTES/.test(name) && !/^(REDIS|DATABASE)_URL$/.test(name);
   return secret ? `a value of ${value.length} characters` : JSON.stringify(value);
 }
 
 function statusSet(list: readonly EventStatus[] | undefined): ReadonlySet<EventStatus> {
-  return new Set(list ?? EVENT_STATUSES);
+  return new Set(list ?? DEFAULT_ALERT_STATUSES);
+}
+
+function statusFilter(list: readonly EventStatus[] | undefined): RouteFilter {
+  return { providers: undefined, categories: undefined, statuses: statusSet(list) };
+}
+
+function stuckThresholds(v: Parsed): Record<ProviderId, number> {
+  const thresholds = {} as Record<ProviderId, number>;
+  for (const provider of PROVIDER_IDS) thresholds[provider] = v.STUCK_AFTER_SECONDS ?? STUCK_DEFAULT_SECONDS[provider];
+  for (const [variable, provider] of Object.entries(STUCK_VARIABLES)) {
+    const value = v[variable as VariableName];
+    if (typeof value === 'number') thresholds[provider] = value;
+  }
+  return thresholds;
+}
+
+/** The shorthand destinations first, then each route; ids must be unique (they name queues). */
+function destinations(v: Parsed, slack: SlackConfig | undefined, email: EmailConfig | undefined): DestinationConfig[] {
+  const list: DestinationConfig[] = [];
+  const seen = new Map<string, string>();
+  const add = (destination: DestinationConfig, variable: string) => {
+    const clash = seen.get(destination.id);
+    if (clash) {
+      throw new ConfigError(variable, `${destination.source.slice(variable.length).replace(/^\[(\d+)\]$/, 'route $1')}: the same destination as ${clash}; give it another "name" or merge the two`);
+    }
+    seen.set(destination.id, destination.source);
+    list.push(destination);
+  };
+  if (slack) add(slack, 'SLACK_WEBHOOK_URL');
+  if (email) add(email, 'EMAIL_TO');
+  const slackUrls = new Map<string, string>(slack ? [[slack.webhookUrl, slack.source]] : []);
+  parseSlackRoutes('SLACK_ROUTES', v.SLACK_ROUTES).forEach((route, index) => {
+    const source = `SLACK_ROUTES[${index}]`;
+    const sameUrl = slackUrls.get(route.url);
+    // Two routes to one webhook would each take Slack's whole pace and be refused half the time.
+    if (sameUrl) throw new ConfigError('SLACK_ROUTES', `route ${index}: the same webhook URL as ${sameUrl}; one destination per webhook (merge the filters)`);
+    slackUrls.set(route.url, source);
+    add(
+      {
+        kind: 'slack',
+        id: route.name ? `slack-${route.name}` : derivedDestinationId('slack', route.url),
+        source,
+        webhookUrl: route.url,
+        filter: route.filter,
+        statuses: route.filter.statuses,
+        maxPerSecond: v.SLACK_MAX_PER_SECOND,
+        digestMax: v.SLACK_DIGEST_MAX,
+      },
+      'SLACK_ROUTES',
+    );
+  });
+  const emailRoutes = parseEmailRoutes('EMAIL_ROUTES', v.EMAIL_ROUTES);
+  if (emailRoutes.length > 0 && (v.SMTP_URL === undefined || v.EMAIL_FROM === undefined)) {
+    throw new ConfigError(v.SMTP_URL === undefined ? 'SMTP_URL' : 'EMAIL_FROM', 'EMAIL_ROUTES sends over SMTP_URL from EMAIL_FROM: set both');
+  }
+  emailRoutes.forEach((route, index) => {
+    add(
+      {
+        kind: 'email',
+        id: route.name ? `email-${route.name}` : derivedDestinationId('email', [...route.to].sort().join(',')),
+        source: `EMAIL_ROUTES[${index}]`,
+        smtpUrl: v.SMTP_URL ?? '',
+        from: v.EMAIL_FROM ?? '',
+        to: route.to,
+        filter: route.filter,
+        statuses: route.filter.statuses,
+        maxPerMinute: v.EMAIL_MAX_PER_MINUTE,
+        digestMax: v.EMAIL_DIGEST_MAX,
+      },
+      'EMAIL_ROUTES',
+    );
+  });
+  return list;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -129,13 +236,47 @@ export function loadConfig(env: Env = process.env): Config {
 
   const emailParts = { SMTP_URL: v.SMTP_URL, EMAIL_FROM: v.EMAIL_FROM, EMAIL_TO: v.EMAIL_TO };
   const setParts = Object.entries(emailParts).filter(([, value]) => value !== undefined);
-  if (setParts.length > 0 && setParts.length < 3) {
+  const routesOnly = v.EMAIL_TO === undefined && v.EMAIL_ROUTES !== undefined && v.SMTP_URL !== undefined && v.EMAIL_FROM !== undefined;
+  if (setParts.length > 0 && setParts.length < 3 && !routesOnly) {
     const missing = Object.entries(emailParts).find(([, value]) => value === undefined)?.[0] ?? 'SMTP_URL';
     throw new ConfigError(missing, 'the email sink needs SMTP_URL, EMAIL_FROM and EMAIL_TO together');
   }
   if (v.DATABASE_SCHEMA !== undefined && v.DATABASE_URL === undefined) {
     throw new ConfigError('DATABASE_SCHEMA', 'only applies with DATABASE_URL');
   }
+
+  if (v.SLACK_WEBHOOK_URL !== undefined) {
+    const problem = slackUrlProblem(v.SLACK_WEBHOOK_URL);
+    if (problem) throw new ConfigError('SLACK_WEBHOOK_URL', problem);
+  }
+  const slack: SlackConfig | undefined =
+    v.SLACK_WEBHOOK_URL === undefined
+      ? undefined
+      : {
+          kind: 'slack',
+          id: 'slack',
+          source: 'SLACK_WEBHOOK_URL',
+          webhookUrl: v.SLACK_WEBHOOK_URL,
+          filter: statusFilter(v.SLACK_STATUSES),
+          statuses: statusSet(v.SLACK_STATUSES),
+          maxPerSecond: v.SLACK_MAX_PER_SECOND,
+          digestMax: v.SLACK_DIGEST_MAX,
+        };
+  const email: EmailConfig | undefined =
+    v.SMTP_URL === undefined || v.EMAIL_FROM === undefined || v.EMAIL_TO === undefined
+      ? undefined
+      : {
+          kind: 'email',
+          id: 'email',
+          source: 'EMAIL_TO',
+          smtpUrl: v.SMTP_URL,
+          from: v.EMAIL_FROM,
+          to: v.EMAIL_TO,
+          filter: statusFilter(v.EMAIL_STATUSES),
+          statuses: statusSet(v.EMAIL_STATUSES),
+          maxPerMinute: v.EMAIL_MAX_PER_MINUTE,
+          digestMax: v.EMAIL_DIGEST_MAX,
+        };
 
   const config: Config = {
     port: v.PORT,
@@ -161,14 +302,14 @@ export function loadConfig(env: Env = process.env): Config {
       v.DATABASE_URL === undefined
         ? { kind: 'embedded', dataDir: v.DATA_DIR }
         : { kind: 'postgres', url: v.DATABASE_URL, schema: v.DATABASE_SCHEMA },
-    slack:
-      v.SLACK_WEBHOOK_URL === undefined
-        ? undefined
-        : { webhookUrl: v.SLACK_WEBHOOK_URL, statuses: statusSet(v.SLACK_STATUSES), maxPerSecond: v.SLACK_MAX_PER_SECOND },
-    email:
-      v.SMTP_URL === undefined || v.EMAIL_FROM === undefined || v.EMAIL_TO === undefined
-        ? undefined
-        : { smtpUrl: v.SMTP_URL, from: v.EMAIL_FROM, to: v.EMAIL_TO, statuses: statusSet(v.EMAIL_STATUSES) },
+    slack,
+    email,
+    destinations: destinations(v, slack, email),
+    alerts: {
+      publicUrl: v.PUBLIC_URL?.replace(/\/+$/, ''),
+      stuckAfterSeconds: stuckThresholds(v),
+      stuckCheckIntervalMs: v.STUCK_CHECK_INTERVAL_SECONDS * 1_000,
+    },
     logLevel: v.LOG_LEVEL,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     workerConcurrency: v.WORKER_CONCURRENCY,

@@ -56,6 +56,47 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index job_runs_occurred_at_idx on job_runs (occurred_at desc)`,
     ],
   },
+  {
+    version: 2,
+    name: 'incidents and webhook_events.alert',
+    statements: [
+      // One row per incident of a series (kind 'failing') or of a run (kind 'stuck'); src/db/incidents.ts.
+      `create table incidents (
+        id                   bigint generated always as identity primary key,
+        provider             text not null,
+        series_id            text not null,
+        series_name          text,
+        kind                 text not null check (kind in ('failing', 'stuck')),
+        subject_id           text,
+        opened_at            timestamptz not null,
+        resolved_at          timestamptz,
+        runs_failed          integer not null default 0,
+        first_event_id       text,
+        last_event_id        text not null,
+        last_failed_at       timestamptz,
+        resolved_by_event_id text,
+        notified_at          timestamptz,
+        stuck_after_seconds  integer,
+        created_at           timestamptz not null default now(),
+        updated_at           timestamptz not null default now(),
+        check (kind <> 'stuck' or subject_id is not null)
+      )`,
+      // At most one open failing incident per series.
+      `create unique index incidents_open_failing_uq on incidents (provider, series_id) where kind = 'failing' and resolved_at is null`,
+      // A run is reported stuck once per latest activity (opened_at = that event's occurred_at), even after resolution.
+      `create unique index incidents_stuck_uq on incidents (provider, subject_id, opened_at) where kind = 'stuck'`,
+      `create index incidents_open_stuck_idx on incidents (provider, subject_id) where kind = 'stuck' and resolved_at is null`,
+      `create index incidents_pending_stuck_idx on incidents (created_at) where kind = 'stuck' and resolved_at is null and notified_at is null`,
+      `create index incidents_opened_at_idx on incidents (opened_at desc)`,
+      // The AlertNotes computed when the event was first stored: a retried job gets the same notes back.
+      `alter table webhook_events add column alert jsonb`,
+      // The series' latest success before a failure (series = parent when there is one, else the subject).
+      `create index webhook_events_series_success_idx on webhook_events (provider, (coalesce(parent_id, subject_id)), occurred_at desc)
+        where status = 'succeeded'`,
+      // The stuck check: runs still in progress, oldest first, per provider threshold.
+      `create index job_runs_active_idx on job_runs (provider, occurred_at) where status in ('started', 'running', 'resumed')`,
+    ],
+  },
 ];
 
 /** Arbitrary constant ("hkln"); the second key is the schema, so separate schemas migrate in parallel. */

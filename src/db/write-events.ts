@@ -46,7 +46,7 @@ inserted as (
   from input
   order by id
   on conflict (id) do nothing
-  returning 1
+  returning id
 ),
 latest as (
   select distinct on (provider, subject_id) *
@@ -78,13 +78,22 @@ runs as (
       > (r.occurred_at, r.status_rank, r.received_at, r.event_id)
   returning 1
 )
-select (select count(*) from inserted) as inserted, (select count(*) from runs) as runs_changed`;
+select (select count(*) from inserted) as inserted, (select count(*) from runs) as runs_changed,
+       (select coalesce(array_agg(id), '{}') from inserted) as inserted_ids`;
 
-export type WriteResult = { inserted: number; runsChanged: number };
+export type WriteResult = {
+  inserted: number;
+  runsChanged: number;
+  /**
+   * The event keys this call stored (not those already there), as stored: after pgText, so an id
+   * holding NUL or a lone surrogate appears with U+FFFD in its place.
+   */
+  insertedIds: string[];
+};
 
 /** Stores events idempotently (an event key already stored is left as it is) and advances job_runs. */
 export async function writeEvents(db: Queryable, items: readonly EventToStore[]): Promise<WriteResult> {
-  if (items.length === 0) return { inserted: 0, runsChanged: 0 };
+  if (items.length === 0) return { inserted: 0, runsChanged: 0, insertedIds: [] };
   const columns: unknown[][] = Array.from({ length: 17 }, () => new Array<unknown>(items.length));
   items.forEach(({ event, raw }, i) => {
     const row = [
@@ -110,6 +119,10 @@ export async function writeEvents(db: Queryable, items: readonly EventToStore[])
       columns[column]![i] = value;
     });
   });
-  const { rows } = await db.query<{ inserted: string; runs_changed: string }>(WRITE_EVENTS, columns);
-  return { inserted: Number(rows[0]?.inserted ?? 0), runsChanged: Number(rows[0]?.runs_changed ?? 0) };
+  const { rows } = await db.query<{ inserted: string; runs_changed: string; inserted_ids: string[] | null }>(WRITE_EVENTS, columns);
+  return {
+    inserted: Number(rows[0]?.inserted ?? 0),
+    runsChanged: Number(rows[0]?.runs_changed ?? 0),
+    insertedIds: rows[0]?.inserted_ids ?? [],
+  };
 }

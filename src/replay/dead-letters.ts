@@ -1,7 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type { ProviderId } from '../shared/providers.ts';
 import { isProviderId } from '../shared/providers.ts';
-import { SINK_IDS, type SinkId } from '../sinks/sink.ts';
 
 /**
  * A failed job kept for replay: a delivery that ran out of attempts or was refused for good
@@ -9,9 +8,10 @@ import { SINK_IDS, type SinkId } from '../sinks/sink.ts';
  */
 export type DeadLetter = {
   kind: 'delivery' | 'ingest';
-  /** The queue it sits in: `ingest` or `deliver-<sink>`. */
+  /** The queue it sits in: `ingest` or `deliver-<destination>`. */
   queue: string;
-  sink: SinkId | undefined;
+  /** The destination: `database`, `slack`, `email`, or a route's id (`slack-crm`, `email-…`). */
+  sink: string | undefined;
   jobId: string;
   eventKey: string;
   provider: ProviderId | undefined;
@@ -33,7 +33,7 @@ export type DeadLetterFilter = {
   key?: string | undefined;
   provider?: ProviderId | undefined;
   /** Only these delivery queues; `ingest` stands for events that could not be normalized. */
-  sinks?: ReadonlyArray<SinkId | 'ingest'> | undefined;
+  sinks?: readonly string[] | undefined;
   /** A window on the time of failure. */
   since?: Date | undefined;
   until?: Date | undefined;
@@ -43,7 +43,7 @@ export type DeadLetterFilter = {
 
 export type ReplayQueues = {
   ingest: Queue;
-  deliveries: ReadonlyMap<SinkId, Queue>;
+  deliveries: ReadonlyMap<string, Queue>;
 };
 
 const PAGE = 200;
@@ -51,15 +51,15 @@ const PAGE = 200;
 const MAX_SCANNED_PER_QUEUE = 20_000;
 const DEFAULT_LIMIT = 500;
 
-export function sinkOfQueue(queueName: string): SinkId | undefined {
-  return SINK_IDS.find((sink) => queueName === `deliver-${sink}`);
+export function sinkOfQueue(queueName: string): string | undefined {
+  return queueName.startsWith('deliver-') ? queueName.slice('deliver-'.length) : undefined;
 }
 
 /** Dead letters matching the filter, newest failures first. */
 export async function findDeadLetters(queues: ReplayQueues, filter: DeadLetterFilter = {}): Promise<Array<DeadLetter & { job: Job }>> {
   const limit = filter.limit ?? DEFAULT_LIMIT;
-  const wanted = (name: SinkId | 'ingest') => !filter.sinks || filter.sinks.includes(name);
-  const sources: Array<[SinkId | 'ingest', Queue]> = [];
+  const wanted = (name: string) => !filter.sinks || filter.sinks.includes(name);
+  const sources: Array<[string, Queue]> = [];
   if (wanted('ingest')) sources.push(['ingest', queues.ingest]);
   for (const [sink, queue] of queues.deliveries) if (wanted(sink)) sources.push([sink, queue]);
 
@@ -107,7 +107,21 @@ export function describeJob(queueName: string, job: Job): DeadLetter {
     failedAt,
   };
   if (sink) {
-    const event = record(record(data).event);
+    const item = record(record(data).item);
+    if (item.kind === 'stuck') {
+      const report = record(item.report);
+      return {
+        ...common,
+        kind: 'delivery',
+        eventKey: text(report.lastEventId) ?? '',
+        provider: provider(report.provider),
+        status: 'stuck',
+        summary: `stuck run ${text(record(report.subject).id) ?? ''}`,
+        receivedAt: text(report.detectedAt),
+        rawBody: undefined,
+      };
+    }
+    const event = record(item.kind === 'event' ? item.event : record(data).event);
     return {
       ...common,
       kind: 'delivery',

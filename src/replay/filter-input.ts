@@ -1,6 +1,5 @@
 import { EVENT_STATUSES, type EventStatus } from '../normalizers/normalized-event.ts';
 import { PROVIDER_IDS, isProviderId, type ProviderId } from '../shared/providers.ts';
-import { SINK_IDS, type SinkId } from '../sinks/sink.ts';
 import { parseTimeInput } from './time-input.ts';
 
 /** Filter values typed by an operator (CLI flags, query strings) that make no sense. */
@@ -25,14 +24,17 @@ export function statusInput(value: string | undefined): EventStatus | undefined 
   return value as EventStatus;
 }
 
-/** `slack`, `database,email`, or `ingest` for events that could not be normalized. */
-export function sinksInput(value: string | undefined): Array<SinkId | 'ingest'> | undefined {
+const DESTINATION = /^(database|slack|email)(-[a-z0-9_-]+)?$|^ingest$/;
+
+/** `slack`, `database,email`, a route's destination id (`slack-crm`), or `ingest` for events that could not be normalized. */
+export function sinksInput(value: string | undefined): string[] | undefined {
   if (value === undefined || value === '') return undefined;
   const names = value.split(',').map((name) => name.trim()).filter(Boolean);
-  const known: readonly string[] = [...SINK_IDS, 'ingest'];
-  const unknown = names.find((name) => !known.includes(name));
-  if (unknown !== undefined) throw new FilterInputError(`unknown sink "${unknown}"; expected one of ${known.join(', ')}`);
-  return names as Array<SinkId | 'ingest'>;
+  const unknown = names.find((name) => !DESTINATION.test(name));
+  if (unknown !== undefined) {
+    throw new FilterInputError(`unknown sink "${unknown}"; expected database, slack, email, a destination id such as slack-crm, or ingest`);
+  }
+  return names;
 }
 
 export function timeInput(name: string, value: string | undefined): Date | undefined {

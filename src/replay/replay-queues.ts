@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { SINK_IDS, type SinkId } from '../sinks/sink.ts';
+import { SINK_KINDS } from '../sinks/sink.ts';
 import { INGEST_QUEUE, deliveryQueueName } from '../workers/queues.ts';
 import type { ReplayQueues } from './dead-letters.ts';
 
@@ -12,11 +12,11 @@ export type OpenReplayQueues = ReplayQueues & {
 };
 
 /**
- * Handles on the ingest queue and every sink's delivery queue, configured or not: a sink switched
- * off may still hold dead letters from before. Commands fail after one retry instead of waiting out
+ * Handles on the ingest queue, every kind's shorthand delivery queue (configured or not: a sink
+ * switched off may still hold dead letters from before) and the configured routes' queues. Commands fail after one retry instead of waiting out
  * a Redis outage, so the status page and the CLI answer with an error rather than hang.
  */
-export function openReplayQueues(redisUrl: string, prefix: string): OpenReplayQueues {
+export function openReplayQueues(redisUrl: string, prefix: string, destinationIds: readonly string[] = []): OpenReplayQueues {
   const connection = new Redis(redisUrl, {
     maxRetriesPerRequest: 1,
     connectTimeout: 3_000,
@@ -24,7 +24,8 @@ export function openReplayQueues(redisUrl: string, prefix: string): OpenReplayQu
   });
   connection.on('error', () => undefined); // surfaced by the failing command instead
   const ingest = new Queue(INGEST_QUEUE, { connection, prefix });
-  const deliveries = new Map<SinkId, Queue>(SINK_IDS.map((sink) => [sink, new Queue(deliveryQueueName(sink), { connection, prefix })]));
+  const ids = [...new Set([...SINK_KINDS, ...destinationIds])];
+  const deliveries = new Map<string, Queue>(ids.map((id) => [id, new Queue(deliveryQueueName(id), { connection, prefix })]));
   const all = [ingest, ...deliveries.values()];
   for (const queue of all) queue.on('error', () => undefined);
   let closing: Promise<void> | undefined;

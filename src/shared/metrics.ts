@@ -103,6 +103,25 @@ export function createMetrics(options: { defaultMetrics: boolean } = { defaultMe
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers: [registry],
     }),
+    alertMessages: new Counter({
+      name: 'hookline_alert_messages_total',
+      help: 'Slack and email messages sent, by destination and form (single: one alert; digest: several combined under the pace)',
+      labelNames: ['destination', 'form'] as const,
+      registers: [registry],
+    }),
+    alertDigestSize: new Histogram({
+      name: 'hookline_alert_digest_items',
+      help: 'Alerts per message sent, by destination',
+      labelNames: ['destination'] as const,
+      buckets: [1, 2, 5, 10, 20, 50],
+      registers: [registry],
+    }),
+    incidents: new Counter({
+      name: 'hookline_incidents_total',
+      help: 'Incident transitions by kind (failing, stuck) and change (opened, resolved)',
+      labelNames: ['kind', 'change'] as const,
+      registers: [registry],
+    }),
     spoolEvents: new Gauge({
       name: 'hookline_spool_events',
       help: 'Events held in the ingress spool (accepted while Redis was unreachable) and not yet moved to the queue',

@@ -5,7 +5,7 @@ import type { SinkId } from './sink.ts';
  * Settles with `work`, or rejects (retryable) as soon as `signal` aborts. `work` itself may still
  * finish later; every sink is idempotent or deduplicated by the worker, so a retry is safe.
  */
-export function abortable<T>(sink: SinkId, work: Promise<T>, signal: AbortSignal): Promise<T> {
+export function abortable<T>(sink: string, work: Promise<T>, signal: AbortSignal): Promise<T> {
   const aborted = () => new SinkError(sink, `${sink} delivery aborted: ${reason(signal)}`, { retryable: true });
   if (signal.aborted) {
     work.catch(() => undefined);

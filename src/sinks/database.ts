@@ -1,31 +1,31 @@
+import type { AlertNotes } from '../alerts/alert-item.ts';
 import type { Db } from '../db/db.ts';
-import { writeEvents } from '../db/write-events.ts';
+import { writeEventsWithIncidents } from '../db/incidents.ts';
 import { abortable } from './abortable.ts';
 import { classifyDatabaseError } from './database-errors.ts';
-import type { Delivery, Sink } from './sink.ts';
-
-export type DatabaseSink = Sink & {
-  deliverBatch(deliveries: readonly Delivery[], signal: AbortSignal): Promise<void>;
-};
+import type { Delivery } from './sink.ts';
 
 /**
- * Every event becomes a webhook_events row (idempotent by event key) and advances its job_runs row.
+ * The record of every event, and the state the alerts depend on: each event becomes a
+ * webhook_events row (idempotent by event key), advances its job_runs row and its series'
+ * incidents, all in one transaction. Returns what the incidents say of each event, for the alerts.
  * The Db is owned by whoever opened it: close() leaves it open.
  */
+export type DatabaseSink = {
+  readonly id: 'database';
+  write(deliveries: readonly Delivery[], signal: AbortSignal): Promise<ReadonlyMap<string, AlertNotes>>;
+};
+
 export function createDatabaseSink(db: Db): DatabaseSink {
-  async function deliverBatch(deliveries: readonly Delivery[], signal: AbortSignal): Promise<void> {
-    if (deliveries.length === 0) return;
-    try {
-      await abortable('database', writeEvents(db, deliveries), signal);
-    } catch (error) {
-      throw classifyDatabaseError(error);
-    }
-  }
   return {
     id: 'database',
-    accepts: () => true,
-    deliver: (delivery, signal) => deliverBatch([delivery], signal),
-    deliverBatch,
-    close: async () => undefined,
+    async write(deliveries, signal) {
+      if (deliveries.length === 0) return new Map();
+      try {
+        return await abortable('database', writeEventsWithIncidents(db, deliveries), signal);
+      } catch (error) {
+        throw classifyDatabaseError(error);
+      }
+    },
   };
 }

@@ -1,10 +1,13 @@
 import { createTransport } from 'nodemailer';
+import { routeAccepts } from '../alerts/routing.ts';
 import type { EmailConfig } from '../config/config.ts';
 import type { Logger } from '../shared/logger.ts';
 import { abortable } from './abortable.ts';
+import type { MessageOptions } from './alert-text.ts';
+import { buildEmailDigest } from './email-digest.ts';
 import { buildEmailMessage } from './email-message.ts';
 import { classifyEmailError } from './email-errors.ts';
-import type { Sink } from './sink.ts';
+import type { AlertSink } from './sink.ts';
 
 export type EmailSinkOptions = {
   /** Connections the pool may open to the SMTP server (per process). */
@@ -14,10 +17,16 @@ export type EmailSinkOptions = {
   greetingTimeoutMs?: number;
   socketTimeoutMs?: number;
   logger?: Logger;
+  message?: MessageOptions;
 };
 
-/** One message per event over one pooled SMTP transport, shared by every delivery in this process. */
-export function createEmailSink(config: EmailConfig, options: EmailSinkOptions = {}): Sink {
+/**
+ * One destination's email over a pooled SMTP transport: an alert alone, or a digest of up to
+ * `digestMax` when more wait than EMAIL_MAX_PER_MINUTE allows.
+ */
+export function createEmailSink(config: EmailConfig, options: EmailSinkOptions = {}): AlertSink {
+  const digestMax = Math.max(1, config.digestMax);
+  const messageOptions = options.message ?? {};
   const transport = createTransport({
     // Settings in the URL (e.g. ?pool=false) take precedence over these.
     url: config.smtpUrl,
@@ -36,10 +45,19 @@ export function createEmailSink(config: EmailConfig, options: EmailSinkOptions =
   transport.on('error', (error) => options.logger?.warn({ err: classifyEmailError(error, hidden) }, 'SMTP pool error'));
 
   return {
-    id: 'email',
-    accepts: (event) => config.statuses.has(event.status),
-    async deliver({ event }, signal) {
-      const message = buildEmailMessage(event);
+    id: config.id,
+    kind: 'email',
+    policy: {
+      concurrency: digestMax * 2,
+      recordDeliveries: true,
+      pace: { intervalMs: Math.ceil(60_000 / config.maxPerMinute), digestMax },
+    },
+    accepts: (item) => routeAccepts(config.filter, item),
+    capacity: (items) => Math.min(items.length, digestMax),
+    async send(items, signal) {
+      const [first] = items;
+      if (!first) return;
+      const message = items.length === 1 ? buildEmailMessage(first, messageOptions) : buildEmailDigest(items, messageOptions);
       try {
         const info = await abortable(
           'email',
@@ -56,7 +74,7 @@ export function createEmailSink(config: EmailConfig, options: EmailSinkOptions =
         );
         // Some recipients refused, others took it: a resend would duplicate the accepted ones.
         if (info.rejected.length > 0) {
-          options.logger?.warn({ eventKey: event.id, rejected: info.rejected, accepted: info.accepted }, 'email recipients rejected');
+          options.logger?.warn({ destination: config.id, items: items.length, rejected: info.rejected, accepted: info.accepted }, 'email recipients rejected');
         }
       } catch (error) {
         throw classifyEmailError(error, hidden);

@@ -51,7 +51,16 @@ export function truncate(text: string, max: number): string {
   return `${cut}…`;
 }
 
-/** Control characters (CR, LF, NUL…) out of single-line values such as a mail subject or header. */
+/**
+ * Control characters (CR, LF, NUL…, and the C1 / Unicode line and paragraph separators that some
+ * clients also break lines on) out of single-line values such as a mail subject, a header or a line
+ * of a text part, so that no payload field can start a line of its own.
+ */
 export function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001F\u007F]+/g, ' ').trim();
+  return text.replace(/[\u0000-\u001F\u007F-\u009F\u2028\u2029]+/g, ' ').trim();
+}
+
+/** Any run of whitespace (newlines included) as one space: a name or an error shown on one line. */
+export function flat(text: string): string {
+  return oneLine(text).replace(/\s+/g, ' ');
 }

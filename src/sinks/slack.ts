@@ -1,13 +1,18 @@
+import type { AlertItem } from '../alerts/alert-item.ts';
+import { routeAccepts } from '../alerts/routing.ts';
 import type { SlackConfig } from '../config/config.ts';
 import { SinkError } from '../shared/errors.ts';
+import type { MessageOptions } from './alert-text.ts';
 import { truncate } from './event-text.ts';
-import type { Sink } from './sink.ts';
+import type { AlertSink } from './sink.ts';
+import { buildSlackDigest, slackDigestCapacity } from './slack-digest.ts';
 import { buildSlackMessage } from './slack-message.ts';
 
 export type SlackSinkOptions = {
   /** Longest wait for Slack's answer, per attempt. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  message?: MessageOptions;
 };
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -15,19 +20,33 @@ const DEFAULT_RETRY_AFTER_MS = 30_000;
 const MAX_RETRY_AFTER_MS = 15 * 60_000;
 
 /**
- * Posts one message per event to an incoming webhook. The webhook URL is a credential: it never
- * appears in an error, a log line or an error's cause.
+ * Posts to one incoming webhook: an alert alone, or a digest of several when more wait than
+ * Slack's pace allows. The webhook URL is a credential: it never appears in an error, a log line
+ * or an error's cause.
  */
-export function createSlackSink(config: SlackConfig, options: SlackSinkOptions = {}): Sink {
+export function createSlackSink(config: SlackConfig, options: SlackSinkOptions = {}): AlertSink {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const messageOptions = options.message ?? {};
+  const digestMax = Math.max(1, config.digestMax);
   const fetchImpl = options.fetch ?? fetch;
   const fail = (message: string, retryable: boolean, retryAfterMs?: number) =>
     new SinkError('slack', redact(message, config.webhookUrl), { retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
 
   return {
-    id: 'slack',
-    accepts: (event) => config.statuses.has(event.status),
-    async deliver({ event }, signal) {
+    id: config.id,
+    kind: 'slack',
+    policy: {
+      // Enough waiting alerts in each process to fill two digests.
+      concurrency: digestMax * 2,
+      recordDeliveries: true,
+      pace: { intervalMs: Math.ceil(1_000 / config.maxPerSecond), digestMax },
+    },
+    accepts: (item) => routeAccepts(config.filter, item),
+    capacity: (items: readonly AlertItem[]) =>
+      items.length <= 1 ? items.length : Math.max(1, slackDigestCapacity(items.slice(0, digestMax), messageOptions)),
+    async send(items, signal) {
+      const [first] = items;
+      if (!first) return;
       const timeout = AbortSignal.timeout(timeoutMs);
       const combined = AbortSignal.any([signal, timeout]);
       let response: Response;
@@ -36,7 +55,7 @@ export function createSlackSink(config: SlackConfig, options: SlackSinkOptions =
         response = await fetchImpl(config.webhookUrl, {
           method: 'POST',
           headers: { 'content-type': 'application/json; charset=utf-8' },
-          body: JSON.stringify(buildSlackMessage(event)),
+          body: JSON.stringify(items.length === 1 ? buildSlackMessage(first, messageOptions) : buildSlackDigest(items, messageOptions)),
           signal: combined,
           // A redirect is not Slack's way of answering; following it would send the message elsewhere.
           redirect: 'manual',

@@ -1,4 +1,4 @@
-type Waiting<T> = { item: T; resolve: () => void; reject: (error: unknown) => void };
+type Waiting<T, R> = { item: T; resolve: (result: R) => void; reject: (error: unknown) => void };
 
 export type BatcherOptions = {
   maxBatch: number;
@@ -18,16 +18,20 @@ export type BatcherOptions = {
 /**
  * Coalesces calls made in the same tick into one call of `run` with all their items (up to
  * `maxBatch`). Each caller's promise settles with its batch, which is right for an all-or-nothing
- * write such as one INSERT, unless `splitOnError` asks for each item to be tried alone.
+ * write such as one INSERT, unless `splitOnError` asks for each item to be tried alone. When `run`
+ * returns an array, each caller gets the element at its item's index.
  */
-export function createBatcher<T>(run: (items: T[]) => Promise<void>, options: BatcherOptions): (item: T) => Promise<void> {
-  const waiting: Waiting<T>[] = [];
+export function createBatcher<T, R = void>(
+  run: (items: T[]) => Promise<readonly R[] | void>,
+  options: BatcherOptions,
+): (item: T) => Promise<R> {
+  const waiting: Waiting<T, R>[] = [];
   const maxInFlight = options.maxInFlight ?? Number.POSITIVE_INFINITY;
   let inFlight = 0;
   let scheduled = false;
 
-  function settleAlone(entry: Waiting<T>): void {
-    run([entry.item]).then(entry.resolve, entry.reject);
+  function settleAlone(entry: Waiting<T, R>): void {
+    run([entry.item]).then((results) => entry.resolve(results?.[0] as R), entry.reject);
   }
 
   function schedule(): void {
@@ -43,7 +47,7 @@ export function createBatcher<T>(run: (items: T[]) => Promise<void>, options: Ba
       inFlight += 1;
       run(batch.map((entry) => entry.item))
         .then(
-          () => batch.forEach((entry) => entry.resolve()),
+          (results) => batch.forEach((entry, index) => entry.resolve(results?.[index] as R)),
           (error: unknown) => {
             if (batch.length > 1 && options.splitOnError?.(error)) batch.forEach(settleAlone);
             else batch.forEach((entry) => entry.reject(error));
@@ -57,7 +61,7 @@ export function createBatcher<T>(run: (items: T[]) => Promise<void>, options: Ba
   }
 
   return (item: T) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<R>((resolve, reject) => {
       waiting.push({ item, resolve, reject });
       schedule();
     });

@@ -17,19 +17,19 @@ export class DeliveryRecords {
     this.prefix = prefix;
   }
 
-  private key(sink: SinkId, eventKey: string): string {
+  private key(sink: string, eventKey: string): string {
     return `${this.prefix}:delivered:${sink}:${sha256Hex(eventKey)}`;
   }
 
-  async wasDelivered(sink: SinkId, eventKey: string): Promise<boolean> {
+  async wasDelivered(sink: string, eventKey: string): Promise<boolean> {
     return (await this.redis.exists(this.key(sink, eventKey))) === 1;
   }
 
-  async markDelivered(sink: SinkId, eventKey: string, ttlMs: number, jobId: string): Promise<void> {
+  async markDelivered(sink: string, eventKey: string, ttlMs: number, jobId: string): Promise<void> {
     await this.redis.set(this.key(sink, eventKey), `${jobId}@${new Date().toISOString()}`, 'PX', ttlMs);
   }
 
-  async forget(sink: SinkId, eventKey: string): Promise<void> {
+  async forget(sink: string, eventKey: string): Promise<void> {
     await this.redis.del(this.key(sink, eventKey));
   }
 }

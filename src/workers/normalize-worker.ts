@@ -1,39 +1,32 @@
 import { FlowProducer, UnrecoverableError, Worker, type FlowJob, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { AlertNotes } from '../alerts/alert-item.ts';
 import type { NormalizedEvent } from '../normalizers/normalized-event.ts';
 import { normalize } from '../normalizers/registry.ts';
 import { NormalizeError, SinkError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
-import type { Delivery, Sink } from '../sinks/sink.ts';
+import type { DatabaseSink } from '../sinks/database.ts';
+import type { AlertSink, Delivery } from '../sinks/sink.ts';
+import { alertJobs } from './alert-fan-out.ts';
 import { createBatcher } from './batcher.ts';
-import {
-  DELIVERY_JOB_OPTIONS,
-  INGEST_QUEUE,
-  deliveryQueueName,
-  type DeliveryJobData,
-  type IngestJobData,
-} from './queues.ts';
+import { DATABASE_QUEUE, DELIVERY_JOB_OPTIONS, INGEST_QUEUE, type DatabaseJobData, type IngestJobData } from './queues.ts';
 
 export type NormalizeResult = {
   eventId: string;
   status: NormalizedEvent['status'];
+  /** The destinations that got a job for it. */
   sinks: string[];
-  /** The sink written while normalizing, when that write succeeded (no delivery job for it). */
+  /** The database, when the write in place succeeded (no delivery job for it). */
   writtenInPlace?: string;
+  notes?: AlertNotes;
 };
 
 type Deps = {
   connection: Redis;
   prefix: string;
-  sinks: readonly Sink[];
-  /**
-   * A sink that can write many events at once and is idempotent by event key (the database). It is
-   * written right here, batched across the jobs running concurrently, which saves a second job per
-   * event; only when that write fails does the event go to the sink's own queue, whose retries
-   * and dead letters then take over.
-   */
-  writeInPlace?: Sink | undefined;
+  database: DatabaseSink;
+  alerts: readonly AlertSink[];
   logger: Logger;
   metrics: Metrics;
   concurrency: number;
@@ -46,15 +39,29 @@ const MAX_BATCH = 500;
 /** Writes in flight at once; jobs finishing meanwhile join the next write (see createBatcher). */
 const MAX_IN_FLIGHT = 2;
 
-/** The delivery job id is derived from the ingest job, so a retried ingest job never adds a second one. */
+/** The database fallback job's id derives from the ingest job: a retried ingest never adds a second. */
 export function deliveryJobId(ingestJobId: string, sink: string): string {
   return `${ingestJobId}-${sink}`;
 }
 
+export function databaseJob(event: NormalizedEvent, raw: string, ingestJobId: string): FlowJob {
+  return {
+    name: event.provider,
+    queueName: DATABASE_QUEUE,
+    data: { event, raw, ingestJobId } satisfies DatabaseJobData,
+    opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(ingestJobId, 'database') },
+  };
+}
+
 /**
- * Normalizes each ingested event and fans it out: one delivery job per queued sink that wants it.
- * Fan-outs of the jobs running concurrently go to Redis as one transaction (FlowProducer leaf jobs),
- * so either every sink of an event gets its job or none does, in one round trip for many events.
+ * Normalizes each ingested event, writes it to the database — batched across the jobs running
+ * concurrently, in one transaction with its run and its series' incidents — and fans it out to
+ * every destination whose route wants it, with what the incidents say of it (n-th failure,
+ * recovered, no longer stuck). Fan-outs of concurrent jobs go to Redis as one transaction.
+ *
+ * When the write fails (the database is down), the alerts still go out at once, plain, and the
+ * event goes to the database's own queue, whose retries later also send whatever its incidents
+ * turn out to require (a recovery) to the destinations that did not get it yet.
  * An event that cannot be normalized fails at once and stays in the failed set with its raw body.
  */
 export function createNormalizeWorker(deps: Deps): { worker: Worker<IngestJobData, NormalizeResult>; flow: FlowProducer } {
@@ -65,25 +72,13 @@ export function createNormalizeWorker(deps: Deps): { worker: Worker<IngestJobDat
     maxBatch: MAX_BATCH,
     maxInFlight: MAX_IN_FLIGHT,
   });
-  const inPlace = deps.writeInPlace;
-  const writeBatch = inPlace?.deliverBatch?.bind(inPlace);
-  const writeNow = writeBatch
-    ? createBatcher<Delivery>((batch) => writeBatch(batch, AbortSignal.timeout(deps.writeTimeoutMs)), {
-        maxBatch: MAX_BATCH,
-        maxInFlight: MAX_IN_FLIGHT,
-        splitOnError: (error) => error instanceof SinkError && !error.retryable,
-      })
-    : undefined;
-
-  function deliveryJob(sink: Sink, event: NormalizedEvent, raw: IngestJobData, ingestJobId: string): FlowJob {
-    return {
-      name: event.provider,
-      queueName: deliveryQueueName(sink.id),
-      // Only the database keeps the raw body; the other sinks need not carry it through Redis.
-      data: { event, ingestJobId, ...(sink.id === 'database' ? { raw: raw.body } : {}) } satisfies DeliveryJobData,
-      opts: { ...DELIVERY_JOB_OPTIONS, jobId: deliveryJobId(ingestJobId, sink.id) },
-    };
-  }
+  const write = createBatcher<Delivery, AlertNotes | undefined>(
+    async (batch) => {
+      const notes = await deps.database.write(batch, AbortSignal.timeout(deps.writeTimeoutMs));
+      return batch.map((delivery) => notes.get(delivery.event.id));
+    },
+    { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, splitOnError: (error) => error instanceof SinkError && !error.retryable },
+  );
 
   async function process(job: Job<IngestJobData, NormalizeResult>): Promise<NormalizeResult> {
     const raw = job.data;
@@ -97,33 +92,35 @@ export function createNormalizeWorker(deps: Deps): { worker: Worker<IngestJobDat
       throw new UnrecoverableError(error.message);
     }
     const jobId = job.id ?? raw.key;
-    const targets = deps.sinks.filter((sink) => sink.accepts(event));
-    const queued = targets.filter((sink) => sink !== inPlace || !writeNow);
-    // Queued sinks first: an alert must not wait for (or on the failure of) the database write.
-    if (queued.length > 0) await fanOut(queued.map((sink) => deliveryJob(sink, event, raw, jobId)));
 
-    let writtenInPlace: string | undefined;
-    if (inPlace && writeNow && targets.includes(inPlace)) {
-      try {
-        await writeNow({ event, raw: raw.body });
-        writtenInPlace = inPlace.id;
-        deps.metrics.deliveries.inc({ sink: inPlace.id, outcome: 'delivered' });
-        deps.metrics.deliveredLatency.observe({ sink: inPlace.id }, (Date.now() - Date.parse(event.receivedAt)) / 1000);
-      } catch (error) {
-        deps.logger.warn(
-          { eventKey: event.id, sink: inPlace.id, reason: error instanceof Error ? error.message : String(error) },
-          'write in place failed; the event goes to the sink queue',
-        );
-        await fanOut([deliveryJob(inPlace, event, raw, jobId)]);
-      }
+    let notes: AlertNotes | undefined;
+    let written = false;
+    try {
+      notes = await write({ event, raw: raw.body });
+      written = true;
+      deps.metrics.deliveries.inc({ sink: 'database', outcome: 'delivered' });
+      deps.metrics.deliveredLatency.observe({ sink: 'database' }, (Date.now() - Date.parse(event.receivedAt)) / 1000);
+      countIncidents(deps.metrics, notes);
+    } catch (error) {
+      deps.logger.warn(
+        { eventKey: event.id, sink: 'database', reason: error instanceof Error ? error.message : String(error) },
+        'write in place failed; the event goes to the database queue, its alerts go out plain',
+      );
     }
+
+    const jobs = alertJobs({ kind: 'event', event, notes }, deps.alerts, jobId);
+    if (!written) jobs.push(databaseJob(event, raw.body, jobId));
+    if (jobs.length > 0) await fanOut(jobs);
+
     deps.metrics.normalized.inc({ provider: raw.provider, outcome: 'normalized' });
-    deps.logger.debug({ eventKey: event.id, status: event.status, sinks: targets.map((s) => s.id) }, 'event normalized');
+    const destinations = jobs.map((j) => j.queueName.replace(/^deliver-/, '')).filter((id) => id !== 'database');
+    deps.logger.debug({ eventKey: event.id, status: event.status, destinations, notes }, 'event normalized');
     return {
       eventId: event.id,
       status: event.status,
-      sinks: targets.map((sink) => sink.id),
-      ...(writtenInPlace ? { writtenInPlace } : {}),
+      sinks: written ? ['database', ...destinations] : destinations,
+      ...(written ? { writtenInPlace: 'database' } : {}),
+      ...(notes ? { notes } : {}),
     };
   }
 
@@ -136,4 +133,11 @@ export function createNormalizeWorker(deps: Deps): { worker: Worker<IngestJobDat
   });
   worker.on('error', (error) => deps.logger.warn({ err: error }, 'normalize worker error'));
   return { worker, flow };
+}
+
+export function countIncidents(metrics: Metrics, notes: AlertNotes | undefined): void {
+  if (!notes) return;
+  if (notes.failing?.failureNumber === 1) metrics.incidents.inc({ kind: 'failing', change: 'opened' });
+  if (notes.recovered) metrics.incidents.inc({ kind: 'failing', change: 'resolved' });
+  if (notes.unstuck) metrics.incidents.inc({ kind: 'stuck', change: 'resolved' });
 }

@@ -1,18 +1,36 @@
 import type { JobsOptions } from 'bullmq';
+import type { AlertItem } from '../alerts/alert-item.ts';
+import type { DestinationConfig } from '../config/config.ts';
+import type { NormalizedEvent } from '../normalizers/normalized-event.ts';
 import type { RawEvent } from '../normalizers/normalizer.ts';
-import type { Delivery, SinkId } from '../sinks/sink.ts';
 
 export const INGEST_QUEUE = 'ingest';
+/** The stuck-run check, run by a job scheduler: one run per interval across every worker. */
+export const MAINTENANCE_QUEUE = 'maintenance';
+export const DATABASE_QUEUE = 'deliver-database';
 
-export function deliveryQueueName(sink: SinkId): string {
-  return `deliver-${sink}`;
+/** Each destination's own queue: `deliver-database`, `deliver-slack`, `deliver-slack-crm`, `deliver-email`… */
+export function deliveryQueueName(destinationId: string): string {
+  return `deliver-${destinationId}`;
 }
 
 /** An ingest job carries the event exactly as authenticated; normalizing happens in the worker. */
 export type IngestJobData = RawEvent;
 
-/** A delivery job carries the normalized event to one sink; only the database's carries the raw body. */
-export type DeliveryJobData = { event: Delivery['event']; raw?: string; ingestJobId: string };
+/** The database's fallback queue: an event whose write in place failed, with its raw body. */
+export type DatabaseJobData = { event: NormalizedEvent; raw?: string; ingestJobId: string };
+
+/**
+ * A Slack or email destination's job: one alert. Jobs queued before alerts had kinds carry
+ * `{ event }` alone, and are read as event alerts.
+ */
+export type AlertJobData = { item: AlertItem; ingestJobId?: string } | { item?: undefined; event: NormalizedEvent; ingestJobId: string };
+
+export type DeliveryJobData = DatabaseJobData | AlertJobData;
+
+export function alertOfJob(data: AlertJobData): AlertItem {
+  return data.item ?? { kind: 'event', event: data.event };
+}
 
 const DAY_SECONDS = 86_400;
 
@@ -35,10 +53,7 @@ export const DELIVERY_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 30 * DAY_SECONDS },
 };
 
-/** Every queue an installation uses: ingest, and one delivery queue per configured sink. */
-export function queueNames(config: { slack: unknown; email: unknown }): string[] {
-  const sinks: SinkId[] = ['database'];
-  if (config.slack) sinks.push('slack');
-  if (config.email) sinks.push('email');
-  return [INGEST_QUEUE, ...sinks.map(deliveryQueueName)];
+/** Every queue an installation uses: ingest, the database's, one per destination, maintenance. */
+export function queueNames(config: { destinations: readonly Pick<DestinationConfig, 'id'>[] }): string[] {
+  return [INGEST_QUEUE, DATABASE_QUEUE, ...config.destinations.map((d) => deliveryQueueName(d.id)), MAINTENANCE_QUEUE];
 }

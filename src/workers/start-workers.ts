@@ -6,14 +6,17 @@ import type { Metrics } from '../shared/metrics.ts';
 import { createQueueDepthSource } from '../shared/queue-depth.ts';
 import { createWorkerRedis } from '../shared/redis.ts';
 import { createSinks } from '../sinks/registry.ts';
-import type { Sink, SinkId } from '../sinks/sink.ts';
-import { createDeliveryWorker } from './delivery-worker.ts';
+import type { AlertSink } from '../sinks/sink.ts';
+import type { AlertJobData } from './queues.ts';
+import { alertOfJob, queueNames } from './queues.ts';
+import { createAlertDeliveryWorker } from './alert-delivery-worker.ts';
+import { createDatabaseDeliveryWorker } from './database-delivery-worker.ts';
 import { DeliveryRecords } from './delivery-records.ts';
 import { createNormalizeWorker } from './normalize-worker.ts';
-import { queueNames } from './queues.ts';
+import { createStuckCheckWorker } from './stuck-check-worker.ts';
 
 export type RunningWorkers = {
-  sinks: readonly Sink[];
+  alerts: readonly AlertSink[];
   ping(): Promise<void>;
   /** Stops taking jobs, lets running ones finish within the shutdown timeout, then closes everything. */
   close(): Promise<void>;
@@ -24,12 +27,9 @@ export type WorkersOptions = {
   logger: Logger;
   metrics: Metrics;
   db: Db;
-  /** Tests replace the sinks' own defaults (e.g. a Slack rate limit) here. */
-  sinkOverrides?: { slackLimiter?: { max: number; duration: number } | null };
 };
 
-/** Slack and email cannot deduplicate by themselves: a delivery record stands in for them. */
-const RECORDED_SINKS: ReadonlySet<SinkId> = new Set(['slack', 'email']);
+/** Per message or write: Slack and SMTP have their own, shorter bounds inside it. */
 const DELIVERY_TIMEOUT_MS = 20_000;
 /** Short: a slow database should not hold normalize jobs; its own queue retries with backoff. */
 const WRITE_IN_PLACE_TIMEOUT_MS = 5_000;
@@ -39,59 +39,75 @@ export async function startWorkers(options: WorkersOptions): Promise<RunningWork
   const connection = createWorkerRedis(config.redisUrl);
   connection.on('error', (error) => logger.debug({ err: error }, 'worker redis error'));
   const records = new DeliveryRecords(connection, config.queuePrefix);
-  const sinks = createSinks({ database: options.db, slack: config.slack, email: config.email, logger });
-
-  const locks = { lockDuration: config.workerLockDurationMs, stalledInterval: config.workerStalledIntervalMs };
-  const normalizer = createNormalizeWorker({
-    connection,
-    prefix: config.queuePrefix,
-    sinks,
+  const { database, alerts } = createSinks({
+    database: options.db,
+    destinations: config.destinations,
+    message: { publicUrl: config.alerts.publicUrl },
     logger,
-    metrics,
-    concurrency: config.workerConcurrency,
-    writeInPlace: sinks.find((sink) => sink.id === 'database'),
-    writeTimeoutMs: WRITE_IN_PLACE_TIMEOUT_MS,
-    locks,
   });
 
-  const slackLimiter =
-    options.sinkOverrides?.slackLimiter === undefined
-      ? config.slack && { max: config.slack.maxPerSecond, duration: 1_000 }
-      : (options.sinkOverrides.slackLimiter ?? undefined);
-
-  const deliveries = sinks.map((sink) =>
-    createDeliveryWorker({
-      sink,
-      connection,
-      prefix: config.queuePrefix,
-      records: RECORDED_SINKS.has(sink.id) ? records : undefined,
-      recordTtlMs: (job) =>
-        1000 * (job.event.provider === 'personaclick' ? config.personaclickDedupWindowSeconds : config.dedupWindowSeconds),
-      logger,
-      metrics,
-      concurrency: sink.id === 'database' ? config.workerConcurrency : sink.id === 'slack' ? 1 : 4,
-      timeoutMs: DELIVERY_TIMEOUT_MS,
-      locks,
-      ...(sink.id === 'slack' && slackLimiter ? { limiter: slackLimiter } : {}),
-    }),
+  const locks = { lockDuration: config.workerLockDurationMs, stalledInterval: config.workerStalledIntervalMs };
+  const common = { connection, prefix: config.queuePrefix, logger, metrics, locks };
+  const normalizer = createNormalizeWorker({
+    ...common,
+    database,
+    alerts,
+    concurrency: config.workerConcurrency,
+    writeTimeoutMs: WRITE_IN_PLACE_TIMEOUT_MS,
+  });
+  const databaseQueue = createDatabaseDeliveryWorker({
+    ...common,
+    database,
+    alerts,
+    concurrency: config.workerConcurrency,
+    timeoutMs: DELIVERY_TIMEOUT_MS,
+  });
+  const recordTtlMs = (data: AlertJobData) => {
+    const item = alertOfJob(data);
+    const provider = item.kind === 'event' ? item.event.provider : item.report.provider;
+    return 1000 * (provider === 'personaclick' ? config.personaclickDedupWindowSeconds : config.dedupWindowSeconds);
+  };
+  const deliveries = alerts.map((sink) =>
+    createAlertDeliveryWorker({ ...common, sink, records, recordTtlMs, sendTimeoutMs: DELIVERY_TIMEOUT_MS }),
   );
+  const stuck = createStuckCheckWorker({
+    ...common,
+    db: options.db,
+    alerts,
+    thresholds: config.alerts.stuckAfterSeconds,
+    intervalMs: config.alerts.stuckCheckIntervalMs,
+  });
   const queueDepth = createQueueDepthSource({ connection, prefix: config.queuePrefix, queueNames: queueNames(config) });
   const stopQueueDepth = metrics.useQueueDepthSource(queueDepth.read);
-  logger.info({ sinks: sinks.map((sink) => sink.id) }, 'workers started');
+  logger.info(
+    {
+      destinations: alerts.map((sink) => ({ id: sink.id, kind: sink.kind, perMessageMs: sink.policy.pace?.intervalMs, digestMax: sink.policy.pace?.digestMax })),
+      stuckAfterSeconds: config.alerts.stuckAfterSeconds,
+    },
+    'workers started',
+  );
 
-  const workers: Worker[] = [normalizer.worker, ...deliveries.map((d) => d.worker)];
+  const workers: Worker[] = [normalizer.worker, databaseQueue.worker, ...deliveries.map((d) => d.worker), stuck.worker];
   let closing: Promise<void> | undefined;
   return {
-    sinks,
+    alerts,
     async ping() {
       await connection.ping();
     },
     close() {
       closing ??= (async () => {
         await Promise.all(workers.map((worker) => closeWorker(worker, config.shutdownTimeoutMs, logger)));
+        for (const delivery of deliveries) delivery.close();
         stopQueueDepth();
-        await Promise.allSettled([normalizer.flow.close(), ...deliveries.map((d) => d.queue.close()), queueDepth.close()]);
-        await Promise.allSettled(sinks.map((sink) => sink.close()));
+        await Promise.allSettled([
+          normalizer.flow.close(),
+          databaseQueue.queue.close(),
+          databaseQueue.flow.close(),
+          ...deliveries.map((d) => d.queue.close()),
+          stuck.ready.catch(() => undefined).then(() => Promise.all([stuck.queue.close(), stuck.flow.close()])),
+          queueDepth.close(),
+        ]);
+        await Promise.allSettled(alerts.map((sink) => sink.close()));
         await connection.quit().catch(() => connection.disconnect());
       })();
       return closing;

@@ -129,8 +129,8 @@ describe.each(BACKENDS)('database on $name', ({ skip, open }) => {
 
       it('stores an event once however often it is delivered, with the event and raw body as jsonb', async () => {
         const d = delivery();
-        await sink().deliver(d, signal());
-        await sink().deliver(d, signal());
+        await sink().write([d], signal());
+        await sink().write([d], signal());
         expect(await count('webhook_events')).toBe(1);
         const { rows } = await db.query<{ event: unknown; raw: unknown; raw_type: string; occurred_at: Date; subject_name: string }>(
           `select event, raw, jsonb_typeof(raw) as raw_type, occurred_at, subject_name from webhook_events where id = $1`,
@@ -145,12 +145,14 @@ describe.each(BACKENDS)('database on $name', ({ skip, open }) => {
       });
 
       it('keeps a body that is not JSON as a JSON string, and survives NUL and lone surrogates', async () => {
-        await sink().deliver(delivery({ id: 'persona:not-json' }, 'status=ok&id=1'), signal());
-        await sink().deliver(
-          delivery(
-            { id: 'persona:nul', subject: { id: 'run\u0000x', name: 'bad \uD800 name' }, summary: 'nul \u0000 here' },
-            '{"a":"x\\u0000y","b":"\\ud800","\\u0000k":1}',
-          ),
+        await sink().write([delivery({ id: 'persona:not-json' }, 'status=ok&id=1')], signal());
+        await sink().write(
+          [
+            delivery(
+              { id: 'persona:nul', subject: { id: 'run\u0000x', name: 'bad \uD800 name' }, summary: 'nul \u0000 here' },
+              '{"a":"x\\u0000y","b":"\\ud800","\\u0000k":1}',
+            ),
+          ],
           signal(),
         );
         const { rows } = await db.query<{ id: string; raw: unknown; summary: string; subject_id: string }>(
@@ -166,13 +168,13 @@ describe.each(BACKENDS)('database on $name', ({ skip, open }) => {
         const subject = { id: 'run_ooo', name: 'Out of order' };
         const completed = delivery({ id: 'persona:c', status: 'succeeded', subject, occurredAt: at('2024-01-16T02:14:09.118Z') });
         const started = delivery({ id: 'persona:s', status: 'started', subject, occurredAt: at('2024-01-16T02:00:00.500Z') });
-        await sink().deliver(completed, signal());
-        await sink().deliver(started, signal());
+        await sink().write([completed], signal());
+        await sink().write([started], signal());
         expect(await run('run_ooo')).toEqual([{ status: 'succeeded', event_id: 'persona:c', subject_name: 'Out of order' }]);
 
         // Re-run of the same run id later on, without a name this time: the status moves, the name stays.
         const failed = delivery({ id: 'persona:f', status: 'failed', subject: { id: 'run_ooo' }, occurredAt: at('2024-01-16T03:00:00.000Z') });
-        await sink().deliver(failed, signal());
+        await sink().write([failed], signal());
         expect(await run('run_ooo')).toEqual([{ status: 'failed', event_id: 'persona:f', subject_name: 'Out of order' }]);
         expect(await count('webhook_events')).toBe(3);
       });
@@ -185,7 +187,7 @@ describe.each(BACKENDS)('database on $name', ({ skip, open }) => {
         ] as const) {
           const subject = { id: `run_tie_${order[0]}` };
           for (const status of order) {
-            await sink().deliver(delivery({ id: `persona:${subject.id}:${status}`, status, subject, occurredAt: same }), signal());
+            await sink().write([delivery({ id: `persona:${subject.id}:${status}`, status, subject, occurredAt: same })], signal());
           }
           expect((await run(subject.id))[0]?.status).toBe('succeeded');
         }
@@ -200,13 +202,13 @@ describe.each(BACKENDS)('database on $name', ({ skip, open }) => {
           delivery({ id: 'persona:b3', status: 'failed', subject, occurredAt: '2024-01-16T03:00:00.000Z' }),
           delivery({ id: 'persona:other', status: 'succeeded', subject: { id: 'run_other' } }),
         ];
-        await createDatabaseSink(db).deliverBatch(batch, signal());
+        await createDatabaseSink(db).write(batch, signal());
         expect(await count('webhook_events')).toBe(4);
         expect(await run('run_batch')).toEqual([{ status: 'failed', event_id: 'persona:b3', subject_name: 'Batch' }]);
         expect((await run('run_other'))[0]?.status).toBe('succeeded');
 
         // An older event for the run in a later batch does not move it back.
-        await createDatabaseSink(db).deliverBatch([delivery({ id: 'persona:b0', status: 'started', subject, occurredAt: '2024-01-16T00:00:00.000Z' })], signal());
+        await createDatabaseSink(db).write([delivery({ id: 'persona:b0', status: 'started', subject, occurredAt: '2024-01-16T00:00:00.000Z' })], signal());
         expect((await run('run_batch'))[0]?.event_id).toBe('persona:b3');
       });
 
@@ -214,7 +216,7 @@ describe.each(BACKENDS)('database on $name', ({ skip, open }) => {
         const batch = Array.from({ length: 5_000 }, (_, i) =>
           delivery({ id: `persona:bulk-${i}`, subject: { id: `run_bulk_${i % 100}` }, occurredAt: new Date(Date.UTC(2024, 0, 1, 0, 0, 0, i)).toISOString() }),
         );
-        await createDatabaseSink(db).deliverBatch(batch, signal());
+        await createDatabaseSink(db).write(batch, signal());
         expect(await count('webhook_events')).toBe(5_000);
         expect(await count('job_runs')).toBe(100);
         const { rows } = await db.query<{ event_id: string }>(`select event_id from job_runs where subject_id = 'run_bulk_7'`);
@@ -224,19 +226,19 @@ describe.each(BACKENDS)('database on $name', ({ skip, open }) => {
       it('turns a data error into a permanent SinkError, and an abort into a retryable one', async () => {
         const bad = delivery({ id: 'persona:bad-date' });
         (bad.event as { occurredAt: string }).occurredAt = 'not a date';
-        const error = await sink().deliver(bad, signal()).catch((e: unknown) => e);
+        const error = await sink().write([bad], signal()).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(SinkError);
         expect(error).toMatchObject({ sink: 'database', retryable: false });
         expect((error as Error).message).toMatch(/22007|22008/);
 
-        const aborted = await sink().deliver(delivery(), AbortSignal.abort()).catch((e: unknown) => e);
+        const aborted = await sink().write([delivery()], AbortSignal.abort()).catch((e: unknown) => e);
         expect(aborted).toMatchObject({ sink: 'database', retryable: true });
       });
     });
 
     describe('queries', () => {
       it('lists recent events and job runs, failures first', async () => {
-        await createDatabaseSink(db).deliverBatch(
+        await createDatabaseSink(db).write(
           [
             delivery({ id: 'persona:q1', status: 'succeeded', subject: { id: 'q_ok' }, receivedAt: '2024-01-16T05:00:00.000Z', occurredAt: '2024-01-16T05:00:00.000Z' }),
             delivery({ id: 'persona:q2', status: 'failed', subject: { id: 'q_failed' }, receivedAt: '2024-01-16T04:00:00.000Z', occurredAt: '2024-01-16T04:00:00.000Z' }),

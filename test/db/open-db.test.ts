@@ -29,7 +29,7 @@ describe('embedded database on disk', () => {
     const first = await openDb({ kind: 'embedded', dataDir });
     cleanups.push(() => first.close());
     const event = sampleEvent();
-    await createDatabaseSink(first).deliver({ event, raw: sampleRaw(event) }, AbortSignal.timeout(10_000));
+    await createDatabaseSink(first).write([{ event, raw: sampleRaw(event) }], AbortSignal.timeout(10_000));
 
     const second = await openDb({ kind: 'embedded', dataDir }).catch((error: unknown) => error);
     expect(second).toBeInstanceOf(LockHeldError);
@@ -116,7 +116,7 @@ describe.skipIf(!databaseUrl)('PostgreSQL', () => {
     cleanups.push(() => db.close());
     const event = sampleEvent();
     const error = await createDatabaseSink(db)
-      .deliver({ event, raw: sampleRaw(event) }, AbortSignal.timeout(10_000))
+      .write([{ event, raw: sampleRaw(event) }], AbortSignal.timeout(10_000))
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'SinkError', sink: 'database', retryable: true });
     expect((error as Error).message).toMatch(/ECONNREFUSED/);

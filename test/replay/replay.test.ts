@@ -19,7 +19,7 @@ let before: Date;
 
 beforeAll(async () => {
   slack = await new SlackStandIn().start();
-  p = await startTestPipeline({ DATA_DIR: 'memory://', SLACK_WEBHOOK_URL: slack.url }, { slackLimiter: null });
+  p = await startTestPipeline({ DATA_DIR: "memory://", SLACK_WEBHOOK_URL: slack.url });
   queues = openReplayQueues(p.config.redisUrl, p.config.queuePrefix);
   before = new Date(Date.now() - 1_000);
   // Two Slack refusals (one per event), and one event nobody can normalize.

@@ -3,13 +3,13 @@ import type { EmailConfig } from '../../src/config/config.ts';
 import { EVENT_STATUSES } from '../../src/normalizers/normalized-event.ts';
 import { SinkError } from '../../src/shared/errors.ts';
 import { createEmailSink } from '../../src/sinks/email.ts';
-import type { Sink } from '../../src/sinks/sink.ts';
+import type { AlertSink } from '../../src/sinks/sink.ts';
 import { freePort } from '../support/services.ts';
 import { SmtpStandIn, type SmtpFailure } from '../support/smtp-stand-in.ts';
 import { sampleEvent, sampleRaw } from './sample-event.ts';
 
 let smtp: SmtpStandIn;
-let sink: Sink;
+let sink: AlertSink;
 beforeAll(async () => {
   smtp = await new SmtpStandIn().start();
 });
@@ -17,15 +17,25 @@ afterAll(async () => {
   await smtp.stop();
 });
 
-const config = (overrides: Partial<EmailConfig> = {}): EmailConfig => ({
-  smtpUrl: smtp.url,
-  from: 'hookline@example.com',
-  to: ['oncall@example.com', 'data-team@example.com'],
-  statuses: new Set(EVENT_STATUSES),
-  ...overrides,
-});
+const config = (overrides: Partial<EmailConfig> = {}): EmailConfig => {
+  const statuses = overrides.statuses ?? new Set(EVENT_STATUSES);
+  return {
+    kind: 'email',
+    id: 'email',
+    source: 'EMAIL_TO',
+    smtpUrl: smtp.url,
+    from: 'hookline@example.com',
+    to: ['oncall@example.com', 'data-team@example.com'],
+    statuses,
+    filter: { providers: undefined, categories: undefined, statuses },
+    maxPerMinute: 6,
+    digestMax: 50,
+    ...overrides,
+  };
+};
 const event = sampleEvent();
-const delivery = { event, raw: sampleRaw(event) };
+const delivery = [{ kind: 'event' as const, event }];
+void sampleRaw;
 
 beforeEach(() => {
   smtp.messages.length = 0;
@@ -39,7 +49,7 @@ afterEach(async () => {
 async function failure(fail: SmtpFailure): Promise<SinkError> {
   if (fail.at === 'rcpt') smtp.failNext(fail, fail);
   else smtp.failNext(fail);
-  const error = await sink.deliver(delivery, AbortSignal.timeout(10_000)).then(() => undefined, (e: unknown) => e);
+  const error = await sink.send(delivery, AbortSignal.timeout(10_000)).then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(SinkError);
   expect((error as SinkError).sink).toBe('email');
   return error as SinkError;
@@ -48,13 +58,13 @@ async function failure(fail: SmtpFailure): Promise<SinkError> {
 describe('email sink', () => {
   it('accepts only the configured statuses', () => {
     const filtered = createEmailSink(config({ statuses: new Set(['failed']) }));
-    expect(filtered.accepts(sampleEvent({ status: 'failed' }))).toBe(true);
-    expect(filtered.accepts(sampleEvent({ status: 'partial' }))).toBe(false);
+    expect(filtered.accepts({ kind: 'event', event: sampleEvent({ status: 'failed' }) })).toBe(true);
+    expect(filtered.accepts({ kind: 'event', event: sampleEvent({ status: 'partial' }) })).toBe(false);
     void filtered.close();
   });
 
   it('sends one message with subject, text and HTML parts, a deterministic Message-ID and the event id header', async () => {
-    await sink.deliver(delivery, AbortSignal.timeout(10_000));
+    await sink.send(delivery, AbortSignal.timeout(10_000));
     expect(smtp.messages).toHaveLength(1);
     const mail = smtp.messages[0]!;
     expect(mail.subject).toBe('[hookline] FAILED · persona · Customer Data Import (mprtpr_ABC123DEF456)');
@@ -72,7 +82,7 @@ describe('email sink', () => {
 
   it('reuses pooled connections for several messages', async () => {
     const events = ['a', 'b', 'c', 'd'].map((id) => sampleEvent({ id: `persona:${id}` }));
-    await Promise.all(events.map((e) => sink.deliver({ event: e, raw: '{}' }, AbortSignal.timeout(10_000))));
+    await Promise.all(events.map((e) => sink.send([{ kind: 'event', event: e }], AbortSignal.timeout(10_000))));
     expect(smtp.messages.map((m) => m.messageId).sort()).toEqual(['a', 'b', 'c', 'd'].map((id) => `<persona=3A${id}@hookline>`));
   });
 
@@ -85,7 +95,7 @@ describe('email sink', () => {
     expect(error.retryable).toBe(true);
     expect(error.message).toContain(String(responseCode));
     // The pool is still usable afterwards.
-    await sink.deliver(delivery, AbortSignal.timeout(10_000));
+    await sink.send(delivery, AbortSignal.timeout(10_000));
     expect(smtp.messages).toHaveLength(1);
   });
 
@@ -100,7 +110,7 @@ describe('email sink', () => {
 
   it('a recipient refused while another accepts is a delivery (a retry would duplicate it)', async () => {
     smtp.failNext({ responseCode: 550, message: 'no such user', at: 'rcpt' });
-    await sink.deliver(delivery, AbortSignal.timeout(10_000));
+    await sink.send(delivery, AbortSignal.timeout(10_000));
     expect(smtp.messages).toHaveLength(1);
   });
 
@@ -108,7 +118,7 @@ describe('email sink', () => {
     const port = await freePort();
     const unreachable = createEmailSink(config({ smtpUrl: `smtp://mailer:pa55-w0rd@127.0.0.1:${port}` }));
     try {
-      const error = await unreachable.deliver(delivery, AbortSignal.timeout(10_000)).then(() => undefined, (e: unknown) => e as SinkError);
+      const error = await unreachable.send(delivery, AbortSignal.timeout(10_000)).then(() => undefined, (e: unknown) => e as SinkError);
       if (!error) throw new Error('expected a failure');
       expect(error).toMatchObject({ name: 'SinkError', retryable: true });
       expect(error.message).toMatch(/ECONNECTION|ECONNREFUSED|ESOCKET/);

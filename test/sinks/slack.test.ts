@@ -10,6 +10,8 @@ import { sampleEvent, sampleRaw } from './sample-event.ts';
 let slack: SlackStandIn;
 beforeAll(async () => {
   slack = await new SlackStandIn().start();
+  // The sink itself posts whatever it is given; pacing is the collector's (test/alerts).
+  slack.pace = undefined;
 });
 afterAll(async () => {
   await slack.stop();
@@ -18,14 +20,24 @@ beforeEach(() => {
   slack.requests.length = 0;
 });
 
-const config = (statuses: readonly EventStatus[] = EVENT_STATUSES): SlackConfig => ({ webhookUrl: slack.url, statuses: new Set(statuses), maxPerSecond: 1 });
+const config = (statuses: readonly EventStatus[] = EVENT_STATUSES): SlackConfig => ({
+  kind: 'slack',
+  id: 'slack',
+  source: 'SLACK_WEBHOOK_URL',
+  webhookUrl: slack.url,
+  filter: { providers: undefined, categories: undefined, statuses: new Set(statuses) },
+  statuses: new Set(statuses),
+  maxPerSecond: 1,
+  digestMax: 20,
+});
 const event = sampleEvent();
-const delivery = { event, raw: sampleRaw(event) };
+const delivery = [{ kind: 'event' as const, event }];
+void sampleRaw;
 
 async function failure(answer: Parameters<SlackStandIn['answerNext']>[0], options: { timeoutMs?: number } = {}): Promise<SinkError> {
   slack.answerNext(answer);
   const error = await createSlackSink(config(), options)
-    .deliver(delivery, AbortSignal.timeout(10_000))
+    .send(delivery, AbortSignal.timeout(10_000))
     .then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(SinkError);
   const sinkError = error as SinkError;
@@ -39,12 +51,12 @@ async function failure(answer: Parameters<SlackStandIn['answerNext']>[0], option
 describe('Slack sink', () => {
   it('accepts only the configured statuses', () => {
     const sink = createSlackSink(config(['failed', 'partial']));
-    expect(sink.accepts(sampleEvent({ status: 'failed' }))).toBe(true);
-    expect(sink.accepts(sampleEvent({ status: 'succeeded' }))).toBe(false);
+    expect(sink.accepts({ kind: 'event', event: sampleEvent({ status: 'failed' }) })).toBe(true);
+    expect(sink.accepts({ kind: 'event', event: sampleEvent({ status: 'succeeded' }) })).toBe(false);
   });
 
   it('posts text and Block Kit blocks; 200 ok is a delivery', async () => {
-    await createSlackSink(config()).deliver(delivery, AbortSignal.timeout(10_000));
+    await createSlackSink(config()).send(delivery, AbortSignal.timeout(10_000));
     expect(slack.requests).toHaveLength(1);
     const body = slack.requests[0]!.body as { text: string; blocks: Array<{ type: string; fields?: unknown[] }> };
     for (const part of ['FAILED', 'persona', 'mprtpr_ABC123DEF456', 'Customer Data Import', 'Row 7: email is not valid']) {
@@ -94,7 +106,7 @@ describe('Slack sink', () => {
   it('gives up when the caller aborts', async () => {
     slack.answerNext({ status: 200, hang: true });
     const controller = new AbortController();
-    const pending = createSlackSink(config()).deliver(delivery, controller.signal);
+    const pending = createSlackSink(config()).send(delivery, controller.signal);
     setTimeout(() => controller.abort(), 100);
     await expect(pending).rejects.toMatchObject({ name: 'SinkError', retryable: true, message: expect.stringMatching(/aborted/) });
   });
@@ -102,7 +114,7 @@ describe('Slack sink', () => {
   it('a refused connection is retryable and does not reveal the URL', async () => {
     const url = `http://127.0.0.1:${await freePort()}/services/TSECRET/BSECRET/xyzSecret`;
     const error = await createSlackSink({ ...config(), webhookUrl: url })
-      .deliver(delivery, AbortSignal.timeout(10_000))
+      .send(delivery, AbortSignal.timeout(10_000))
       .then(() => undefined, (e: unknown) => e as SinkError);
     if (!error) throw new Error('expected a failure');
     expect(error).toMatchObject({ name: 'SinkError', retryable: true });

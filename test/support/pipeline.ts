@@ -9,7 +9,6 @@ import { openDb } from '../../src/db/open-db.ts';
 import { startIngress, type RunningIngress } from '../../src/ingress/start-ingress.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { createMetrics, type Metrics } from '../../src/shared/metrics.ts';
-import type { SinkId } from '../../src/sinks/sink.ts';
 import { INGEST_QUEUE, deliveryQueueName } from '../../src/workers/queues.ts';
 import { startWorkers, type RunningWorkers } from '../../src/workers/start-workers.ts';
 import { LogCapture, testConfig } from './harness.ts';
@@ -22,7 +21,7 @@ export type TestPipeline = {
   metrics: Metrics;
   ingress: RunningIngress;
   workers: RunningWorkers;
-  queues: { ingest: Queue } & Record<SinkId, Queue>;
+  queues: { ingest: Queue; database: Queue; slack: Queue; email: Queue };
   redis: Redis;
   close(): Promise<void>;
 };
@@ -47,22 +46,13 @@ export async function createTestSchema(): Promise<{ url: string; schema: string;
  * Ingress and workers in this process, on their own queue prefix and database schema (or an
  * in-memory embedded database), with whatever sinks `env` configures.
  */
-export async function startTestPipeline(
-  env: Record<string, string>,
-  options: { slackLimiter?: { max: number; duration: number } | null } = {},
-): Promise<TestPipeline> {
+export async function startTestPipeline(env: Record<string, string>): Promise<TestPipeline> {
   const config = testConfig(env);
   const logs = new LogCapture();
   const logger = createLogger(config.logLevel, logs);
   const metrics = createMetrics({ defaultMetrics: false });
   const db = await openDb(config.database, logger);
-  const workers = await startWorkers({
-    config,
-    logger,
-    metrics,
-    db,
-    sinkOverrides: { slackLimiter: options.slackLimiter === undefined ? { max: 100, duration: 1000 } : options.slackLimiter },
-  });
+  const workers = await startWorkers({ config, logger, metrics, db });
   const ingress = await startIngress({ config, logger, metrics });
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   const queue = (name: string) => new Queue(name, { connection: redis, prefix: config.queuePrefix });

@@ -7,6 +7,10 @@ export type SlackRequest = { body: Record<string, unknown>; receivedAt: number }
 /**
  * A local HTTP server standing in for a Slack incoming webhook. Answers come from a script (one per
  * request, in order), then `ok` for every request after.
+ *
+ * It enforces Slack's pace as Slack does: about one message per second with a short burst allowed
+ * (a token bucket of `burst` tokens refilled at `perSecond`); a message over it gets HTTP 429 with
+ * `Retry-After: 1` and `{"ok":false,"error":"rate_limited"}`, and is not posted.
  */
 export class SlackStandIn {
   readonly requests: SlackRequest[] = [];
@@ -15,6 +19,29 @@ export class SlackStandIn {
   url = '';
   /** How long every answer takes, as a slow Slack would (0: at once). */
   delayMs = 0;
+  /** Slack's pace; `undefined` turns the limit off (for tests about other answers). */
+  pace: { perSecond: number; burst: number } | undefined = { perSecond: 1, burst: 2 };
+  /** Requests refused with 429 because they came faster than the pace. */
+  rateLimited = 0;
+  private tokens = 2;
+  private refilledAt = Date.now();
+
+  private overPace(): boolean {
+    if (!this.pace) return false;
+    const now = Date.now();
+    this.tokens = Math.min(this.pace.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.pace.perSecond);
+    this.refilledAt = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return false;
+    }
+    return true;
+  }
+
+  /** The `text` of every message that reached the channel. */
+  get texts(): string[] {
+    return this.delivered.map((request) => (typeof request.body.text === 'string' ? request.body.text : ''));
+  }
 
   answerNext(...answers: SlackAnswer[]): void {
     this.script.push(...answers);
@@ -28,7 +55,14 @@ export class SlackStandIn {
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       void readJson(req).then((body) => {
-        const answer = this.script.shift() ?? { status: 200, body: 'ok' };
+        const scripted = this.script.shift();
+        const limited = !scripted && this.overPace();
+        if (limited) this.rateLimited += 1;
+        const answer: SlackAnswer =
+          scripted ??
+          (limited
+            ? { status: 429, body: '{"ok":false,"error":"rate_limited"}', headers: { 'retry-after': '1', 'content-type': 'application/json' } }
+            : { status: 200, body: 'ok' });
         const record: SlackRequest & { status: number } = { body, receivedAt: Date.now(), status: answer.status };
         this.requests.push(record);
         if (answer.hang) return; // never answers: the sink's timeout must fire

@@ -67,7 +67,7 @@ async function checkRedis(config: Config): Promise<Check> {
   } finally {
     probe.disconnect();
   }
-  const queues = openReplayQueues(config.redisUrl, config.queuePrefix);
+  const queues = openReplayQueues(config.redisUrl, config.queuePrefix, config.destinations.map((d) => d.id));
   try {
     const failed = await Promise.all(queues.all.map(async (queue) => [queue.name, await queue.getFailedCount()] as const));
     const dead = failed.filter(([, count]) => count > 0);

@@ -36,7 +36,7 @@ export async function replay(args: string[], config: Config): Promise<number> {
     throw new CliError('replay what? Give --key, --provider, --sink, --since/--until, or --all (see what would go with --dry-run)', 2);
   }
 
-  const queues = openReplayQueues(config.redisUrl, config.queuePrefix);
+  const queues = openReplayQueues(config.redisUrl, config.queuePrefix, config.destinations.map((d) => d.id));
   try {
     const outcome = await replayDeadLetters(queues, filter, { dryRun: values['dry-run'] });
     if (values.json) {

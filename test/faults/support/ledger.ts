@@ -2,14 +2,18 @@ import { appendFileSync } from 'node:fs';
 import pg from 'pg';
 import type { SlackStandIn } from '../../support/slack-stand-in.ts';
 import type { SmtpStandIn } from '../../support/smtp-stand-in.ts';
+import { countKeys } from '../../support/alert-keys.ts';
 import type { Delivery, StreamTotals } from './provider-stream.ts';
 
 type Counts = Map<string, number>;
 
 export type SinkReaders = {
   rows: () => Promise<Counts>;
-  slack: () => Counts;
-  email: () => Counts;
+  /** How many Slack messages (alone or digests) named each of `keys`. */
+  slack: (keys: readonly string[]) => Counts;
+  email: (keys: readonly string[]) => Counts;
+  slackMessages: () => number;
+  emailMessages: () => number;
 };
 
 export function sinkReaders(options: { databaseUrl: string; schema: string; slack: SlackStandIn; smtp: SmtpStandIn }): SinkReaders {
@@ -29,22 +33,14 @@ export function sinkReaders(options: { databaseUrl: string; schema: string; slac
         await client.end();
       }
     },
-    slack() {
-      const counts: Counts = new Map();
-      for (const request of options.slack.delivered) {
-        const id = /event (\S+) · /.exec(JSON.stringify(request.body))?.[1];
-        if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
-      }
-      return counts;
+    slack(keys) {
+      return countKeys(options.slack.texts, new Set(keys));
     },
-    email() {
-      const counts: Counts = new Map();
-      for (const mail of options.smtp.messages) {
-        const id = mail.headers.get('x-hookline-event-id');
-        if (typeof id === 'string') counts.set(id, (counts.get(id) ?? 0) + 1);
-      }
-      return counts;
+    email(keys) {
+      return countKeys(options.smtp.messages.map((mail) => mail.text ?? ''), new Set(keys));
     },
+    slackMessages: () => options.slack.delivered.length,
+    emailMessages: () => options.smtp.messages.length,
   };
 }
 
@@ -57,6 +53,9 @@ export type Ledger = {
   rows: number;
   slack: number;
   emails: number;
+  /** Messages that carried them: digests report many events in one. */
+  slackMessages: number;
+  emailMessages: number;
   lost: { rows: number; slack: number; email: number };
   doubled: { rows: number; slack: number; email: number };
   /** Refused for good by a sink by design (Slack 400, SMTP 550): dead letters, not losses. */
@@ -86,8 +85,8 @@ export async function settle(
     const rows = await readers.rows();
     const done =
       missingIn(keys, rows).length === 0 &&
-      missingIn(keys, readers.slack()).length <= expectedDead.slack &&
-      missingIn(keys, readers.email()).length <= expectedDead.email;
+      missingIn(keys, readers.slack(keys)).length <= expectedDead.slack &&
+      missingIn(keys, readers.email(keys)).length <= expectedDead.email;
     if (done) break;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -105,8 +104,8 @@ export async function buildLedger(
   // Only this stream's events: several streams may share the sinks.
   const mine = (counts: Counts): Counts => new Map([...counts].filter(([key]) => keys.includes(key)));
   const rows = mine(await readers.rows());
-  const slack = mine(readers.slack());
-  const email = mine(readers.email());
+  const slack = mine(readers.slack(keys));
+  const email = mine(readers.email(keys));
   return {
     scenario,
     sent: stream.totals.sent,
@@ -116,6 +115,8 @@ export async function buildLedger(
     rows: [...rows.values()].reduce((a, b) => a + b, 0),
     slack: [...slack.values()].reduce((a, b) => a + b, 0),
     emails: [...email.values()].reduce((a, b) => a + b, 0),
+    slackMessages: readers.slackMessages(),
+    emailMessages: readers.emailMessages(),
     lost: {
       // An event the provider never got a 2xx for would be resent by it; the stream resends until 2xx.
       rows: missingIn(keys, rows).length + (stream.totals.sent - keys.length),
@@ -129,12 +130,12 @@ export async function buildLedger(
 }
 
 const HEADER =
-  '| scenario | sent | 2xx | 503 (re-sent) | rows | Slack | emails | lost rows/Slack/email | doubled rows/Slack/email | dead letters Slack/email | note |\n' +
+  '| scenario | sent | 2xx | 503 (re-sent) | rows | Slack (messages) | emails (messages) | lost rows/Slack/email | doubled rows/Slack/email | dead letters Slack/email | note |\n' +
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |';
 
 export function formatLedger(ledger: Ledger): string {
   const l = ledger;
-  return `| ${l.scenario} | ${l.sent} | ${l.answered2xx} | ${l.answered503} (${l.resent}) | ${l.rows} | ${l.slack} | ${l.emails} | ` +
+  return `| ${l.scenario} | ${l.sent} | ${l.answered2xx} | ${l.answered503} (${l.resent}) | ${l.rows} | ${l.slack} (${l.slackMessages}) | ${l.emails} (${l.emailMessages}) | ` +
     `${l.lost.rows}/${l.lost.slack}/${l.lost.email} | ${l.doubled.rows}/${l.doubled.slack}/${l.doubled.email} | ` +
     `${l.deadLettered.slack}/${l.deadLettered.email} | ${l.note} |`;
 }

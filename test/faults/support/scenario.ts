@@ -44,7 +44,9 @@ export async function startScenario(options: { redisUrl: () => string; databaseU
       DATABASE_URL: options.databaseUrl(),
       DATABASE_SCHEMA: schema,
       SLACK_WEBHOOK_URL: slack.url,
-      SLACK_MAX_PER_SECOND: '1000',
+      // Every status, so that every event of a stream is an alert to count; at Slack's real pace.
+      SLACK_STATUSES: 'started,running,paused,resumed,canceled,succeeded,partial,failed',
+      EMAIL_STATUSES: 'started,running,paused,resumed,canceled,succeeded,partial,failed',
       SMTP_URL: smtp.url,
       EMAIL_FROM: 'hookline@example.com',
       EMAIL_TO: 'oncall@example.com',

@@ -1,0 +1,691 @@
+import { createHash } from 'node:crypto';
+import type { AlertNotes, SeriesRef, StuckReport } from '../alerts/alert-item.ts';
+import type { EventCategory, EventStatus, NormalizedEvent } from '../normalizers/normalized-event.ts';
+import type { ProviderId } from '../shared/providers.ts';
+import type { Db, Queryable } from './db.ts';
+import { pgText, pgTextOrNull } from './pg-text.ts';
+import { STATUS_RANK, writeEvents, type EventToStore } from './write-events.ts';
+
+/*
+ * The incidents bookkeeping (SPEC.md section 7), kept in the transaction that stores the events.
+ *
+ * Failing incidents belong to a series: (provider, parent.id) when the event has a parent, else
+ * (provider, subject.id). Stuck incidents belong to a run, (provider, subject.id), and are opened by
+ * openStuckIncidents from job_runs.
+ *
+ * Only events this transaction newly inserted change incidents: a duplicate, a replay or a retried
+ * job finds its event row there already and gets the notes stored on it (webhook_events.alert)
+ * back, changing nothing. The new terminal events of a batch are processed as if they had been
+ * stored one at a time in the order (occurred_at, status rank, received_at, id), the order job_runs
+ * uses; across batches the order is that of the commits. So a batch holding a failure and a later
+ * success gives what two batches in that order give; a batch whose events arrived out of order is
+ * treated as if they had arrived in order.
+ *
+ * Concurrency: every transaction with terminal events first takes a transaction-scoped advisory
+ * lock per series it touches, in one global key order, before writing any row; so the open, count,
+ * resolve decisions of one series are serialized across any number of worker processes. A stuck
+ * incident is read only after this transaction's job_runs upsert has locked the run's row, and
+ * openStuckIncidents locks the job_runs rows it reports (SKIP LOCKED): a run finishing while the
+ * check runs is either reported and then resolved, or not reported at all.
+ */
+
+const TERMINAL: ReadonlySet<EventStatus> = new Set<EventStatus>(['failed', 'partial', 'succeeded', 'canceled']);
+const FAILURE: ReadonlySet<EventStatus> = new Set<EventStatus>(['failed', 'partial']);
+
+/** The series an event belongs to: its parent when it has one, else its subject. */
+export function seriesOf(event: NormalizedEvent): SeriesRef {
+  const ref = event.parent ?? event.subject;
+  return ref.name === undefined ? { id: ref.id } : { id: ref.id, name: ref.name };
+}
+
+/** A terminal event about to be stored, with every string as the database will hold it. */
+type Pending = {
+  /** The event key as stored (pgText). */
+  id: string;
+  originalId: string;
+  provider: ProviderId;
+  status: EventStatus;
+  subjectId: string;
+  seriesId: string;
+  seriesName: string | null;
+  hasParent: boolean;
+  at: number;
+  received: number;
+  rank: number;
+};
+
+function pending(event: NormalizedEvent): Pending {
+  const ref = event.parent ?? event.subject;
+  return {
+    id: pgText(event.id),
+    originalId: event.id,
+    provider: event.provider,
+    status: event.status,
+    subjectId: pgText(event.subject.id),
+    seriesId: pgText(ref.id),
+    seriesName: pgTextOrNull(ref.name),
+    hasParent: event.parent !== undefined,
+    at: Date.parse(event.occurredAt),
+    received: Date.parse(event.receivedAt),
+    rank: STATUS_RANK[event.status],
+  };
+}
+
+function byProcessingOrder(a: Pending, b: Pending): number {
+  return a.at - b.at || a.rank - b.rank || a.received - b.received || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+const pairKey = (a: string, b: string) => `${a}\u0000${b}`;
+
+/** A 64-bit advisory lock key for one series; the SQL mixes in the schema, so schemas never contend. */
+function seriesLockKey(provider: string, seriesId: string): bigint {
+  return createHash('sha256').update(pairKey(provider, seriesId)).digest().readBigInt64BE(0);
+}
+
+const LOCK_SERIES = `
+select pg_advisory_xact_lock(t.k # hashtextextended(coalesce(current_schema(), ''), 0))
+from unnest($1::bigint[]) as t(k)`;
+
+/** Locks in ascending key order (unnest keeps the array's order): two writers never wait on each other in a cycle. */
+async function lockSeries(tx: Queryable, events: readonly Pending[]): Promise<void> {
+  const keys = [...new Set(events.map((e) => seriesLockKey(e.provider, e.seriesId)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  await tx.query(LOCK_SERIES, [keys.map(String)]);
+}
+
+/**
+ * What the new terminal events need to know, in one round trip, read after the events were
+ * written (so under the job_runs row locks), excluding the events this transaction inserted where
+ * their presence would mislead:
+ * - failing: the open failing incidents of the series;
+ * - successes: each series' latest success stored before this transaction (series with new failures);
+ * - counted: which runs already count in an incident (the failing note of their failure events);
+ * - stuck: the open stuck incidents of the runs;
+ * - stored: the notes of terminal events that were there already (duplicates).
+ */
+const READ_STATE = `
+select
+  (select coalesce(jsonb_agg(jsonb_build_object(
+            'id', i.id::text, 'provider', i.provider, 'seriesId', i.series_id, 'seriesName', i.series_name,
+            'openedAt', i.opened_at, 'lastFailedAt', i.last_failed_at, 'runsFailed', i.runs_failed)), '[]'::jsonb)
+   from unnest($1::text[], $2::text[]) as s(provider, series_id)
+   join incidents i on i.provider = s.provider and i.series_id = s.series_id
+   where i.kind = 'failing' and i.resolved_at is null) as failing,
+  (select coalesce(jsonb_agg(jsonb_build_object('provider', s.provider, 'seriesId', s.series_id, 'at', w.occurred_at)), '[]'::jsonb)
+   from unnest($3::text[], $4::text[]) as s(provider, series_id)
+   cross join lateral (
+     select e.occurred_at from webhook_events e
+     where e.status = 'succeeded' and e.provider = s.provider and coalesce(e.parent_id, e.subject_id) = s.series_id
+       and e.id <> all($5::text[])
+     order by e.occurred_at desc
+     limit 1
+   ) as w) as successes,
+  (select coalesce(jsonb_agg(distinct jsonb_build_array(e.provider, e.subject_id, e.alert->'failing'->>'incidentId')), '[]'::jsonb)
+   from unnest($6::text[], $7::text[]) as r(provider, subject_id)
+   join webhook_events e on e.provider = r.provider and e.subject_id = r.subject_id
+   where e.status in ('failed', 'partial') and e.alert->'failing' is not null) as counted,
+  (select coalesce(jsonb_agg(jsonb_build_object(
+            'id', i.id::text, 'provider', i.provider, 'subjectId', i.subject_id, 'openedAt', i.opened_at)), '[]'::jsonb)
+   from unnest($8::text[], $9::text[]) as r(provider, subject_id)
+   join incidents i on i.provider = r.provider and i.subject_id = r.subject_id
+   where i.kind = 'stuck' and i.resolved_at is null) as stuck,
+  (select coalesce(jsonb_agg(jsonb_build_array(e.id, e.alert)), '[]'::jsonb)
+   from webhook_events e
+   where e.id = any($10::text[]) and e.alert is not null) as stored`;
+
+type StateRow = {
+  failing: Array<{ id: string; provider: string; seriesId: string; seriesName: string | null; openedAt: string; lastFailedAt: string | null; runsFailed: number }>;
+  successes: Array<{ provider: string; seriesId: string; at: string }>;
+  counted: Array<[string, string, string]>;
+  stuck: Array<{ id: string; provider: string; subjectId: string; openedAt: string }>;
+  stored: Array<[string, AlertNotes]>;
+};
+
+const INSERT_FAILING = `
+insert into incidents (provider, series_id, series_name, kind, opened_at, resolved_at, runs_failed, first_event_id,
+                       last_event_id, last_failed_at, resolved_by_event_id)
+select provider, series_id, series_name, 'failing', opened_at, resolved_at, runs_failed, first_event_id,
+       last_event_id, last_failed_at, resolved_by_event_id
+from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::text[],
+            $8::text[], $9::timestamptz[], $10::text[])
+  as u(provider, series_id, series_name, opened_at, resolved_at, runs_failed, first_event_id, last_event_id,
+       last_failed_at, resolved_by_event_id)
+returning id::text as id, first_event_id`;
+
+/** A null in the input keeps the column as it is. */
+const UPDATE_INCIDENTS_AND_NOTES = `
+with changed as (
+  update incidents i set
+    series_name          = coalesce(u.series_name, i.series_name),
+    opened_at            = coalesce(u.opened_at, i.opened_at),
+    last_failed_at       = coalesce(u.last_failed_at, i.last_failed_at),
+    runs_failed          = coalesce(u.runs_failed, i.runs_failed),
+    last_event_id        = coalesce(u.last_event_id, i.last_event_id),
+    resolved_at          = coalesce(u.resolved_at, i.resolved_at),
+    resolved_by_event_id = coalesce(u.resolved_by_event_id, i.resolved_by_event_id),
+    updated_at           = now()
+  from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::integer[], $6::text[],
+              $7::timestamptz[], $8::text[])
+    as u(id, series_name, opened_at, last_failed_at, runs_failed, last_event_id, resolved_at, resolved_by_event_id)
+  where i.id = u.id
+  returning 1
+),
+noted as (
+  update webhook_events e set alert = a.alert::jsonb
+  from unnest($9::text[], $10::text[]) as a(id, alert)
+  where e.id = a.id
+  returning 1
+)
+select (select count(*) from changed) as changed, (select count(*) from noted) as noted`;
+
+/** A failing incident as this transaction sees it; `id` is undefined until a new one is inserted. */
+type FailingState = {
+  id: string | undefined;
+  provider: string;
+  seriesId: string;
+  seriesName: string | null;
+  openedAt: number;
+  lastFailedAt: number;
+  runsFailed: number;
+  firstEventId: string;
+  lastEventId: string | null;
+  resolvedAt: number | null;
+  resolvedBy: string | null;
+  /** Runs (subject ids) that count in it already. */
+  counted: Set<string>;
+  changed: boolean;
+};
+
+type StuckState = { id: string; openedAt: number; resolvedAt: number | null; resolvedBy: string | null };
+
+/** Notes before new incidents have their ids. */
+type Draft = {
+  failing?: { incident: FailingState; series: SeriesRef; failureNumber: number; since: string };
+  recovered?: { incident: FailingState; series: SeriesRef; runsFailed: number; since: string };
+  unstuck?: { incidentId: string; lastActivityAt: string; stuckForSeconds: number };
+};
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const msOf = (value: string | Date) => (value instanceof Date ? value.getTime() : Date.parse(value));
+
+/**
+ * Stores a batch of events (as writeEvents does) and keeps the incidents in step, in one
+ * transaction. Returns the notes of each event that has any: those computed now for the events
+ * this call stored, those stored with them earlier for the events that were there already.
+ */
+export async function writeEventsWithIncidents(db: Db, items: readonly EventToStore[]): Promise<Map<string, AlertNotes>> {
+  if (items.length === 0) return new Map();
+  const terminal = items.filter(({ event }) => TERMINAL.has(event.status)).map(({ event }) => pending(event));
+  return db.transaction(async (tx) => {
+    if (terminal.length > 0) await lockSeries(tx, terminal);
+    const { insertedIds } = await writeEvents(tx, items);
+    if (terminal.length === 0) return new Map();
+
+    const inserted = new Set(insertedIds);
+    const fresh: Pending[] = [];
+    const duplicates = new Map<string, string>(); // stored id → the caller's id
+    const seen = new Set<string>();
+    for (const event of terminal) {
+      if (seen.has(event.id)) continue;
+      seen.add(event.id);
+      if (inserted.has(event.id)) fresh.push(event);
+      else duplicates.set(event.id, event.originalId);
+    }
+    fresh.sort(byProcessingOrder);
+    if (fresh.length === 0 && duplicates.size === 0) return new Map();
+
+    const state = await readState(tx, fresh, [...duplicates.keys()], insertedIds);
+    const result = new Map<string, AlertNotes>();
+    for (const [id, notes] of state.stored) {
+      const originalId = duplicates.get(id);
+      if (originalId !== undefined && notes && Object.keys(notes).length > 0) result.set(originalId, notes);
+    }
+    if (fresh.length === 0) return result;
+
+    const { drafts, created, changed, stuckChanged } = decide(fresh, state);
+    if (created.length > 0) await insertFailing(tx, created);
+    const notes = new Map<string, AlertNotes>();
+    for (const [event, draft] of drafts) notes.set(event.id, finish(draft));
+    if (changed.length > 0 || stuckChanged.length > 0 || notes.size > 0) {
+      await updateIncidentsAndNotes(tx, changed, stuckChanged, notes);
+    }
+    for (const [event] of drafts) result.set(event.originalId, notes.get(event.id)!);
+    return result;
+  });
+}
+
+async function readState(tx: Queryable, fresh: readonly Pending[], duplicateIds: readonly string[], insertedIds: readonly string[]): Promise<StateRow> {
+  const series = new PairSet();
+  const failingSeries = new PairSet();
+  const failingRuns = new PairSet();
+  const runs = new PairSet();
+  for (const event of fresh) {
+    runs.add(event.provider, event.subjectId);
+    if (event.status === 'canceled') continue;
+    series.add(event.provider, event.seriesId);
+    if (FAILURE.has(event.status)) {
+      failingSeries.add(event.provider, event.seriesId);
+      if (event.hasParent) failingRuns.add(event.provider, event.subjectId);
+    }
+  }
+  const { rows } = await tx.query<StateRow>(READ_STATE, [
+    ...series.columns(),
+    ...failingSeries.columns(),
+    failingSeries.size > 0 ? insertedIds : [],
+    ...failingRuns.columns(),
+    ...runs.columns(),
+    duplicateIds,
+  ]);
+  const row = rows[0];
+  if (!row) throw new Error('reading the incidents state returned no row');
+  return row;
+}
+
+/** The rules of SPEC.md section 7, applied to the new terminal events in processing order. */
+function decide(fresh: readonly Pending[], state: StateRow) {
+  const open = new Map<string, FailingState>();
+  const byId = new Map<string, FailingState>();
+  for (const row of state.failing) {
+    const incident: FailingState = {
+      id: row.id,
+      provider: row.provider,
+      seriesId: row.seriesId,
+      seriesName: row.seriesName,
+      openedAt: msOf(row.openedAt),
+      lastFailedAt: row.lastFailedAt === null ? msOf(row.openedAt) : msOf(row.lastFailedAt),
+      runsFailed: row.runsFailed,
+      firstEventId: '',
+      lastEventId: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      counted: new Set(),
+      changed: false,
+    };
+    open.set(pairKey(row.provider, row.seriesId), incident);
+    byId.set(row.id, incident);
+  }
+  for (const [provider, subjectId, incidentId] of state.counted) {
+    const incident = byId.get(incidentId);
+    if (incident && incident.provider === provider) incident.counted.add(subjectId);
+  }
+  const lastSuccess = new Map<string, number>();
+  for (const row of state.successes) lastSuccess.set(pairKey(row.provider, row.seriesId), msOf(row.at));
+  const stuck = new Map<string, StuckState[]>();
+  for (const row of state.stuck) {
+    const key = pairKey(row.provider, row.subjectId);
+    const list = stuck.get(key) ?? [];
+    list.push({ id: row.id, openedAt: msOf(row.openedAt), resolvedAt: null, resolvedBy: null });
+    stuck.set(key, list);
+  }
+  for (const list of stuck.values()) list.sort((a, b) => a.openedAt - b.openedAt);
+
+  const drafts: Array<[Pending, Draft]> = [];
+  const created: FailingState[] = [];
+  const touched = new Set<FailingState>();
+  const stuckChanged: StuckState[] = [];
+
+  for (const event of fresh) {
+    const draft: Draft = {};
+    const seriesKey = pairKey(event.provider, event.seriesId);
+    const series = (incident: FailingState): SeriesRef => {
+      const name = event.seriesName ?? incident.seriesName;
+      return name === null ? { id: event.seriesId } : { id: event.seriesId, name };
+    };
+
+    if (event.status === 'succeeded') {
+      lastSuccess.set(seriesKey, Math.max(lastSuccess.get(seriesKey) ?? -Infinity, event.at));
+      const incident = open.get(seriesKey);
+      if (incident && event.at > incident.lastFailedAt) {
+        incident.resolvedAt = event.at;
+        incident.resolvedBy = event.id;
+        incident.seriesName = event.seriesName ?? incident.seriesName;
+        incident.changed = true;
+        touched.add(incident);
+        open.delete(seriesKey);
+        draft.recovered = { incident, series: series(incident), runsFailed: incident.runsFailed, since: iso(incident.openedAt) };
+      }
+    } else if (FAILURE.has(event.status)) {
+      const recoveredAt = lastSuccess.get(seriesKey);
+      // A failure no later than a success of the series is older than its recovery: no change.
+      if (recoveredAt === undefined || recoveredAt < event.at) {
+        let incident = open.get(seriesKey);
+        if (incident === undefined) {
+          incident = {
+            id: undefined,
+            provider: event.provider,
+            seriesId: event.seriesId,
+            seriesName: event.seriesName,
+            openedAt: event.at,
+            lastFailedAt: event.at,
+            runsFailed: 1,
+            firstEventId: event.id,
+            lastEventId: event.id,
+            resolvedAt: null,
+            resolvedBy: null,
+            counted: new Set([event.subjectId]),
+            changed: true,
+          };
+          open.set(seriesKey, incident);
+          created.push(incident);
+        } else {
+          // With a parent, a run counts once however many failure events it sends; without one,
+          // the subject is the series itself and each failure event is one more failed run.
+          if (!event.hasParent || !incident.counted.has(event.subjectId)) incident.runsFailed += 1;
+          incident.counted.add(event.subjectId);
+          if (event.at >= incident.lastFailedAt) {
+            incident.lastFailedAt = event.at;
+            incident.lastEventId = event.id;
+          }
+          incident.openedAt = Math.min(incident.openedAt, event.at);
+          incident.seriesName = event.seriesName ?? incident.seriesName;
+          incident.changed = true;
+          touched.add(incident);
+        }
+        draft.failing = { incident, series: series(incident), failureNumber: incident.runsFailed, since: iso(incident.openedAt) };
+      }
+    }
+
+    // Any terminal status ends the run's open stuck incidents that began no later than it.
+    const runStuck = stuck.get(pairKey(event.provider, event.subjectId));
+    if (runStuck) {
+      for (const incident of runStuck) {
+        if (incident.resolvedAt !== null || incident.openedAt > event.at) continue;
+        incident.resolvedAt = event.at;
+        incident.resolvedBy = event.id;
+        stuckChanged.push(incident);
+        // Several open at once cannot happen through openStuckIncidents; the longest stuck one is told.
+        draft.unstuck ??= {
+          incidentId: incident.id,
+          lastActivityAt: iso(incident.openedAt),
+          stuckForSeconds: Math.max(0, Math.floor((event.at - incident.openedAt) / 1000)),
+        };
+      }
+    }
+
+    if (draft.failing || draft.recovered || draft.unstuck) drafts.push([event, draft]);
+  }
+  // New incidents are inserted in their final state; only the others need an update.
+  const changed = [...touched].filter((incident) => incident.id !== undefined && incident.changed);
+  return { drafts, created, changed, stuckChanged };
+}
+
+function finish(draft: Draft): AlertNotes {
+  const notes: AlertNotes = {};
+  if (draft.failing) {
+    const { incident, series, failureNumber, since } = draft.failing;
+    notes.failing = { incidentId: incident.id!, series, failureNumber, since };
+  }
+  if (draft.recovered) {
+    const { incident, series, runsFailed, since } = draft.recovered;
+    notes.recovered = { incidentId: incident.id!, series, runsFailed, since };
+  }
+  if (draft.unstuck) notes.unstuck = draft.unstuck;
+  return notes;
+}
+
+async function insertFailing(tx: Queryable, created: readonly FailingState[]): Promise<void> {
+  const { rows } = await tx.query<{ id: string; first_event_id: string }>(INSERT_FAILING, [
+    created.map((i) => i.provider),
+    created.map((i) => i.seriesId),
+    created.map((i) => i.seriesName),
+    created.map((i) => iso(i.openedAt)),
+    created.map((i) => (i.resolvedAt === null ? null : iso(i.resolvedAt))),
+    created.map((i) => i.runsFailed),
+    created.map((i) => i.firstEventId),
+    created.map((i) => i.lastEventId),
+    created.map((i) => iso(i.lastFailedAt)),
+    created.map((i) => i.resolvedBy),
+  ]);
+  // An event opens at most one incident: its key names the new row.
+  const ids = new Map(rows.map((row) => [row.first_event_id, row.id]));
+  for (const incident of created) {
+    const id = ids.get(incident.firstEventId);
+    if (id === undefined) throw new Error(`the incident opened by ${incident.firstEventId} was not inserted`);
+    incident.id = id;
+  }
+}
+
+async function updateIncidentsAndNotes(
+  tx: Queryable,
+  changed: readonly FailingState[],
+  stuckChanged: readonly StuckState[],
+  notes: ReadonlyMap<string, AlertNotes>,
+): Promise<void> {
+  const rows = [
+    ...changed.map((i) => [
+      i.id,
+      i.seriesName,
+      iso(i.openedAt),
+      iso(i.lastFailedAt),
+      i.runsFailed,
+      i.lastEventId,
+      i.resolvedAt === null ? null : iso(i.resolvedAt),
+      i.resolvedBy,
+    ]),
+    ...stuckChanged.map((i) => [i.id, null, null, null, null, null, i.resolvedAt === null ? null : iso(i.resolvedAt), i.resolvedBy]),
+  ];
+  const columns = Array.from({ length: 8 }, (_, c) => rows.map((row) => row[c] ?? null));
+  await tx.query(UPDATE_INCIDENTS_AND_NOTES, [...columns, [...notes.keys()], [...notes.values()].map((n) => JSON.stringify(n))]);
+}
+
+/** Distinct (a, b) pairs, as two parallel arrays for unnest. */
+class PairSet {
+  private readonly keys = new Set<string>();
+  private readonly first: string[] = [];
+  private readonly second: string[] = [];
+  add(a: string, b: string): void {
+    const key = pairKey(a, b);
+    if (this.keys.has(key)) return;
+    this.keys.add(key);
+    this.first.push(a);
+    this.second.push(b);
+  }
+  get size(): number {
+    return this.first.length;
+  }
+  columns(): [string[], string[]] {
+    return [this.first, this.second];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stuck runs
+
+export type StuckCheckOptions = {
+  /** Seconds per provider after which a run still started/running/resumed is stuck; 0 or missing: never. */
+  thresholds: Partial<Record<ProviderId, number>>;
+  /** The check's clock; the database's now() when omitted. */
+  now?: Date;
+};
+
+/**
+ * The job_runs rows it reports are locked (SKIP LOCKED: a run being written right now is left for
+ * the next check), so a run cannot finish between being found and being reported; a run that has
+ * an open stuck incident, or was reported for the same latest activity, is not reported again.
+ * Two checks at once report each run once (the unique index and ON CONFLICT DO NOTHING).
+ */
+const OPEN_STUCK = `
+with thresholds as (
+  select * from unnest($1::text[], $2::double precision[]) as t(provider, seconds)
+),
+due as (
+  select r.provider, r.subject_id, r.subject_name, r.parent_id, r.parent_name, r.occurred_at, r.event_id, t.seconds
+  from job_runs r
+  join thresholds t on t.provider = r.provider
+  where r.status in ('started', 'running', 'resumed')
+    and r.occurred_at < coalesce($3::timestamptz, now()) - make_interval(secs => t.seconds)
+    and not exists (
+      select 1 from incidents i
+      where i.kind = 'stuck' and i.provider = r.provider and i.subject_id = r.subject_id
+        and (i.resolved_at is null or i.opened_at = r.occurred_at)
+    )
+  order by r.provider, r.subject_id
+  for update of r skip locked
+)
+insert into incidents (provider, series_id, series_name, kind, subject_id, opened_at, runs_failed, first_event_id,
+                       last_event_id, stuck_after_seconds)
+select provider, coalesce(parent_id, subject_id), case when parent_id is null then subject_name else parent_name end,
+       'stuck', subject_id, occurred_at, 0, event_id, event_id, ceil(seconds)::integer
+from due
+on conflict (provider, subject_id, opened_at) where kind = 'stuck' do nothing
+returning id`;
+
+/** Opens a stuck incident for every run past its provider's threshold; returns how many it opened. */
+export async function openStuckIncidents(db: Queryable, options: StuckCheckOptions): Promise<number> {
+  const entries = Object.entries(options.thresholds).filter(
+    (entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]) && entry[1] > 0,
+  );
+  if (entries.length === 0) return 0;
+  const { rows } = await db.query<{ id: string }>(OPEN_STUCK, [
+    entries.map(([provider]) => provider),
+    entries.map(([, seconds]) => seconds),
+    options.now?.toISOString() ?? null,
+  ]);
+  return rows.length;
+}
+
+type StuckRow = {
+  id: string;
+  provider: ProviderId;
+  subject_id: string;
+  last_event_id: string;
+  opened_at: Date;
+  created_at: Date;
+  stuck_after_seconds: number | null;
+  category: EventCategory;
+  status: EventStatus;
+  subject_name: string | null;
+  parent_id: string | null;
+  parent_name: string | null;
+};
+
+/** Open stuck incidents whose report has not been queued yet, oldest first. */
+export async function pendingStuckReports(db: Queryable, limit = 100): Promise<StuckReport[]> {
+  const { rows } = await db.query<StuckRow>(
+    `select i.id::text as id, i.provider, i.subject_id, i.last_event_id, i.opened_at, i.created_at, i.stuck_after_seconds,
+            r.category, r.status, r.subject_name, r.parent_id, r.parent_name
+     from incidents i
+     join job_runs r on r.provider = i.provider and r.subject_id = i.subject_id
+     where i.kind = 'stuck' and i.resolved_at is null and i.notified_at is null
+     order by i.created_at, i.id
+     limit $1`,
+    [clampLimit(limit, 100)],
+  );
+  return rows.map((row) => ({
+    incidentId: row.id,
+    provider: row.provider,
+    category: row.category,
+    status: row.status,
+    subject: row.subject_name === null ? { id: row.subject_id } : { id: row.subject_id, name: row.subject_name },
+    ...(row.parent_id === null
+      ? {}
+      : { parent: row.parent_name === null ? { id: row.parent_id } : { id: row.parent_id, name: row.parent_name } }),
+    lastEventId: row.last_event_id,
+    lastEventAt: isoOf(row.opened_at),
+    detectedAt: isoOf(row.created_at),
+    stuckAfterSeconds: row.stuck_after_seconds ?? 0,
+  }));
+}
+
+/** Records that the reports of these stuck incidents were queued. */
+export async function markStuckNotified(db: Queryable, incidentIds: readonly string[]): Promise<void> {
+  if (incidentIds.length === 0) return;
+  await db.query(
+    `update incidents set notified_at = now(), updated_at = now()
+     where id = any($1::bigint[]) and kind = 'stuck' and notified_at is null`,
+    [[...incidentIds]],
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The status page
+
+export type IncidentKind = 'failing' | 'stuck';
+
+export type Incident = {
+  id: string;
+  provider: ProviderId;
+  kind: IncidentKind;
+  seriesId: string;
+  seriesName: string | null;
+  /** Stuck incidents: the run. */
+  subjectId: string | null;
+  openedAt: string;
+  /** Null while open. */
+  resolvedAt: string | null;
+  runsFailed: number;
+  firstEventId: string | null;
+  lastEventId: string;
+  lastFailedAt: string | null;
+  resolvedByEventId: string | null;
+  notifiedAt: string | null;
+  stuckAfterSeconds: number | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type IncidentFilter = { provider?: ProviderId; kind?: IncidentKind; openOnly?: boolean; limit?: number };
+
+type IncidentRow = {
+  id: string;
+  provider: ProviderId;
+  kind: IncidentKind;
+  series_id: string;
+  series_name: string | null;
+  subject_id: string | null;
+  opened_at: Date;
+  resolved_at: Date | null;
+  runs_failed: number;
+  first_event_id: string | null;
+  last_event_id: string;
+  last_failed_at: Date | null;
+  resolved_by_event_id: string | null;
+  notified_at: Date | null;
+  stuck_after_seconds: number | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
+/** Open incidents first, then the most recently opened. */
+export async function listIncidents(db: Queryable, filter: IncidentFilter = {}): Promise<Incident[]> {
+  const { rows } = await db.query<IncidentRow>(
+    `select id::text as id, provider, kind, series_id, series_name, subject_id, opened_at, resolved_at, runs_failed,
+            first_event_id, last_event_id, last_failed_at, resolved_by_event_id, notified_at, stuck_after_seconds,
+            created_at, updated_at
+     from incidents
+     where ($1::text is null or provider = $1) and ($2::text is null or kind = $2)
+       and (not $3::boolean or resolved_at is null)
+     order by (resolved_at is null) desc, opened_at desc, id desc
+     limit $4`,
+    [filter.provider ?? null, filter.kind ?? null, filter.openOnly ?? false, clampLimit(filter.limit, 100)],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    provider: row.provider,
+    kind: row.kind,
+    seriesId: row.series_id,
+    seriesName: row.series_name,
+    subjectId: row.subject_id,
+    openedAt: isoOf(row.opened_at),
+    resolvedAt: row.resolved_at === null ? null : isoOf(row.resolved_at),
+    runsFailed: Number(row.runs_failed),
+    firstEventId: row.first_event_id,
+    lastEventId: row.last_event_id,
+    lastFailedAt: row.last_failed_at === null ? null : isoOf(row.last_failed_at),
+    resolvedByEventId: row.resolved_by_event_id,
+    notifiedAt: row.notified_at === null ? null : isoOf(row.notified_at),
+    stuckAfterSeconds: row.stuck_after_seconds === null ? null : Number(row.stuck_after_seconds),
+    createdAt: isoOf(row.created_at),
+    updatedAt: isoOf(row.updated_at),
+  }));
+}
+
+const MAX_LIMIT = 1_000;
+
+function clampLimit(limit: number | undefined, fallback: number): number {
+  if (limit === undefined || !Number.isFinite(limit)) return fallback;
+  return Math.min(MAX_LIMIT, Math.max(1, Math.floor(limit)));
+}
+
+function isoOf(value: Date | string): string {
+  return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
+}
