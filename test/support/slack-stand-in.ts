@@ -43,6 +43,13 @@ export class SlackStandIn {
     return this.delivered.map((request) => (typeof request.body.text === 'string' ? request.body.text : ''));
   }
 
+  /** Forgets what it received and any scripted answers not used yet. */
+  reset(): void {
+    this.requests.length = 0;
+    this.script.length = 0;
+    this.rateLimited = 0;
+  }
+
   answerNext(...answers: SlackAnswer[]): void {
     this.script.push(...answers);
   }
