@@ -88,7 +88,10 @@ from unnest($1::bigint[]) as t(k)`;
 
 /** Locks in ascending key order (unnest keeps the array's order): two writers never wait on each other in a cycle. */
 async function lockSeries(tx: Queryable, events: readonly Pending[]): Promise<void> {
-  const keys = [...new Set(events.map((e) => seriesLockKey(e.provider, e.seriesId)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const series = new PairSet();
+  for (const event of events) series.add(event.provider, event.seriesId);
+  const [providers, ids] = series.columns();
+  const keys = [...new Set(providers.map((provider, i) => seriesLockKey(provider, ids[i]!)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   await tx.query(LOCK_SERIES, [keys.map(String)]);
 }
 
@@ -186,7 +189,8 @@ type FailingState = {
   openedAt: number;
   lastFailedAt: number;
   runsFailed: number;
-  firstEventId: string;
+  /** The event that opened it: set for the incidents this transaction opens, null for the others. */
+  firstEventId: string | null;
   lastEventId: string | null;
   resolvedAt: number | null;
   resolvedBy: string | null;
@@ -215,10 +219,14 @@ const msOf = (value: string | Date) => (value instanceof Date ? value.getTime() 
 export async function writeEventsWithIncidents(db: Db, items: readonly EventToStore[]): Promise<Map<string, AlertNotes>> {
   if (items.length === 0) return new Map();
   const terminal = items.filter(({ event }) => TERMINAL.has(event.status)).map(({ event }) => pending(event));
+  if (terminal.length === 0) {
+    // Nothing here touches an incident: the one statement of writeEvents is atomic by itself.
+    await writeEvents(db, items);
+    return new Map();
+  }
   return db.transaction(async (tx) => {
-    if (terminal.length > 0) await lockSeries(tx, terminal);
+    await lockSeries(tx, terminal);
     const { insertedIds } = await writeEvents(tx, items);
-    if (terminal.length === 0) return new Map();
 
     const inserted = new Set(insertedIds);
     const fresh: Pending[] = [];
@@ -242,12 +250,20 @@ export async function writeEventsWithIncidents(db: Db, items: readonly EventToSt
     if (fresh.length === 0) return result;
 
     const { drafts, created, changed, stuckChanged } = decide(fresh, state);
-    if (created.length > 0) await insertFailing(tx, created);
+    let pendingChanges = changed.length > 0 || stuckChanged.length > 0;
+    if (created.length > 0) {
+      // A series whose incident this batch resolved and then opened again: the resolution must be
+      // written before the new open incident, or the partial unique index refuses it.
+      if (changed.some((incident) => incident.resolvedAt !== null)) {
+        await updateIncidentsAndNotes(tx, changed, stuckChanged, new Map());
+        pendingChanges = false;
+      }
+      await insertFailing(tx, created);
+    }
     const notes = new Map<string, AlertNotes>();
     for (const [event, draft] of drafts) notes.set(event.id, finish(draft));
-    if (changed.length > 0 || stuckChanged.length > 0 || notes.size > 0) {
-      await updateIncidentsAndNotes(tx, changed, stuckChanged, notes);
-    }
+    if (pendingChanges) await updateIncidentsAndNotes(tx, changed, stuckChanged, notes);
+    else if (notes.size > 0) await updateIncidentsAndNotes(tx, [], [], notes);
     for (const [event] of drafts) result.set(event.originalId, notes.get(event.id)!);
     return result;
   });
@@ -293,7 +309,7 @@ function decide(fresh: readonly Pending[], state: StateRow) {
       openedAt: msOf(row.openedAt),
       lastFailedAt: row.lastFailedAt === null ? msOf(row.openedAt) : msOf(row.lastFailedAt),
       runsFailed: row.runsFailed,
-      firstEventId: '',
+      firstEventId: null,
       lastEventId: null,
       resolvedAt: null,
       resolvedBy: null,
@@ -438,7 +454,7 @@ async function insertFailing(tx: Queryable, created: readonly FailingState[]): P
   // An event opens at most one incident: its key names the new row.
   const ids = new Map(rows.map((row) => [row.first_event_id, row.id]));
   for (const incident of created) {
-    const id = ids.get(incident.firstEventId);
+    const id = incident.firstEventId === null ? undefined : ids.get(incident.firstEventId);
     if (id === undefined) throw new Error(`the incident opened by ${incident.firstEventId} was not inserted`);
     incident.id = id;
   }

@@ -21,6 +21,8 @@ export function createDatabaseSink(db: Db): DatabaseSink {
     id: 'database',
     async write(deliveries, signal) {
       if (deliveries.length === 0) return new Map();
+      // Not even started: a write left running after its caller gave up would land later, unasked.
+      if (signal.aborted) throw classifyDatabaseError(new Error('database write aborted before it started'));
       try {
         return await abortable('database', writeEventsWithIncidents(db, deliveries), signal);
       } catch (error) {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { MIGRATIONS } from '../../src/db/migrations.ts';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
@@ -98,7 +99,7 @@ describe.skipIf(!databaseUrl)('PostgreSQL', () => {
       await Promise.all(dbs.map((db) => db.close()));
     });
     const { rows } = await dbs[1]!.query<{ n: string }>('select count(*) as n from schema_migrations');
-    expect(Number(rows[0]?.n)).toBe(1);
+    expect(Number(rows[0]?.n)).toBe(MIGRATIONS.length);
     const { rows: where } = await dbs[2]!.query<{ schema: string }>(`select table_schema as schema from information_schema.tables where table_name = 'job_runs' and table_schema = $1`, [schema]);
     expect(where).toHaveLength(1);
   });
