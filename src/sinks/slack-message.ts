@@ -83,11 +83,13 @@ const TEXT_WORDS: Wording = { name: (text) => slackText(flat(text), NAME_MAX), d
 
 /*
  * Budgets that keep one message within every limit, the blocks' total included: header 150,
- * section 3,000, error field 2,000, at most 7 other fields of 400, context 1,500 — 9,850 at most.
+ * section 3,000, error field 2,000, at most 6 other fields of 400, context 1,500 and a link of
+ * 1,500 — 10,550 at most.
  */
 const FIELD_MAX = 400;
 const CONTEXT_MAX = 1_500;
-const KEY_MAX = 1_000;
+const LINK_MAX = 1_500;
+const KEY_MAX = 1_500;
 
 function ref(subject: { id: string; name?: string | undefined }): string {
   return refLabel({ id: truncate(subject.id, 300), name: subject.name === undefined ? undefined : truncate(flat(subject.name), NAME_MAX) });
@@ -112,7 +114,9 @@ function section(fixed: string[], free: string | undefined, after: string[] = []
 
 function context(first: string, link: string | undefined): SlackBlock {
   const elements: SlackMrkdwn[] = [{ type: 'mrkdwn', text: clipSlack(first, CONTEXT_MAX) }];
-  if (link) elements.push({ type: 'mrkdwn', text: slackLink(link, 'Open in hookline') });
+  // A link cut short would lead nowhere: one too long for the budget (an absurd key) is left out.
+  const linked = link && slackLink(link, 'Open in hookline');
+  if (linked && linked.length <= LINK_MAX) elements.push({ type: 'mrkdwn', text: linked });
   return { type: 'context', elements };
 }
 

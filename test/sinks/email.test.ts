@@ -67,7 +67,7 @@ describe('email sink', () => {
     await sink.send(delivery, AbortSignal.timeout(10_000));
     expect(smtp.messages).toHaveLength(1);
     const mail = smtp.messages[0]!;
-    expect(mail.subject).toBe('[hookline] FAILED · persona · Customer Data Import (mprtpr_ABC123DEF456)');
+    expect(mail.subject).toBe('[hookline] FAILED · persona · Nightly CRM sync · run mprtpr_ABC123DEF456');
     expect(mail.messageId).toBe('<persona=3Aevt_ABC123DEF456@hookline>');
     expect(mail.headers.get('x-hookline-event-id')).toBe('persona:evt_ABC123DEF456');
     expect(mail.headers.get('auto-submitted')).toBe('auto-generated');
