@@ -15,6 +15,7 @@ import type { LoadRun } from './lib/context.ts';
 import type { MemoryPeaks } from './lib/messages.ts';
 import type { BenchResults, MemoryFigure, TargetCheck } from './lib/results.ts';
 import { parseArgs } from './lib/settings.ts';
+import { alerts } from './sections/alerts.ts';
 import { e2eLatency } from './sections/e2e-latency.ts';
 import { growth } from './sections/growth.ts';
 import { ingressThroughput, maxOf } from './sections/ingress-throughput.ts';
@@ -141,6 +142,8 @@ async function main(): Promise<void> {
     if (args.sections.has('pipeline')) partial.pipeline = await attempt('pipeline throughput', () => pipelineThroughput(ctx));
     if (args.sections.has('e2e')) partial.e2e = await attempt('end-to-end latency', () => e2eLatency(ctx));
     if (args.sections.has('growth')) partial.growth = await attempt('growth', () => growth(ctx));
+    // Last: it is paced by Slack's one message a second, not by CPU, and mostly waits.
+    if (args.sections.has('alerts')) partial.alerts = await attempt('alerts', () => alerts(ctx));
     const finishedAt = new Date();
     results = {
       startedAt: startedAt.toISOString(),

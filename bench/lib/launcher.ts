@@ -14,8 +14,10 @@ export const CHILD_SCRIPTS = [
   'servers/workers.ts',
   'servers/noop-worker.ts',
   'servers/sink-stand-ins.ts',
+  'servers/paced-stand-ins.ts',
   'load/cannon.ts',
   'load/paced.ts',
+  'load/burst.ts',
 ] as const;
 export type ChildScript = (typeof CHILD_SCRIPTS)[number];
 

@@ -45,6 +45,40 @@ export type PacedResult = {
   responseP99Ms: number;
 };
 
+/** A burst of signed ReachFive FAILURE reports, sent as fast as `connections` allow. */
+export type BurstSpec = {
+  url: string;
+  count: number;
+  connections: number;
+  /** Makes event keys (and the ReachFive definitions, i.e. the incident series) unique across runs. */
+  runTag: string;
+};
+
+export type BurstAnswer = { key: string; status: number; answeredAt: number };
+
+export type BurstResult = {
+  /** Epoch ms just before the first request left. */
+  startedAt: number;
+  /** Epoch ms when the last answer came. */
+  finishedAt: number;
+  /** One per request, in send order (status 0: no answer). */
+  answers: BurstAnswer[];
+  errors: number;
+};
+
+/** A message a stand-in accepted: when it arrived (epoch ms) and the text the keys are counted in. */
+export type StandInMessage = { at: number; text: string };
+
+export type AlertLog = {
+  /** Messages the Slack stand-in accepted (200) since the asked-for index. */
+  slack: StandInMessage[];
+  email: StandInMessage[];
+  /** Requests the Slack stand-in refused with 429 since the last reset. */
+  rateLimited: number;
+  /** Requests it received in all since the last reset (accepted + refused). */
+  slackRequests: number;
+};
+
 /** Peaks of process.memoryUsage() since the last reset, in MB: what the RSS peak is made of. */
 export type MemoryPeaks = { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
 
@@ -56,6 +90,9 @@ export type ParentMessage =
   | { type: 'paced'; spec: PacedSpec }
   | { type: 'query'; id: number; text: string; params: unknown[] }
   | { type: 'getCounts' }
+  | { type: 'burst'; spec: BurstSpec }
+  | { type: 'resetAlertLog' }
+  | { type: 'getAlertLog'; slackFrom: number; emailFrom: number }
   | { type: 'memoryReset' }
   | { type: 'getMemory' };
 
@@ -69,6 +106,9 @@ export type ChildMessage =
   | { type: 'pacedResult'; result: PacedResult }
   | { type: 'queryResult'; id: number; rows: Array<Record<string, unknown>>; error?: string }
   | { type: 'counts'; slack: number; email: number }
+  | { type: 'burstResult'; result: BurstResult }
+  | { type: 'alertLogReset' }
+  | { type: 'alertLog'; log: AlertLog }
   | { type: 'memory'; peaks: MemoryPeaks }
   | { type: 'error'; message: string };
 

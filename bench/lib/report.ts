@@ -2,6 +2,7 @@ import type { LoadRun } from './context.ts';
 import type { BenchResults, MemoryFigure, TargetCheck } from './results.ts';
 import type { PipelineRun } from '../sections/pipeline-throughput.ts';
 import type { SideSummary } from '../sections/ingress-throughput.ts';
+import type { AlertRun, Alerts, Mentions } from '../sections/alerts.ts';
 
 const num = (value: number | undefined, digits = 0) =>
   value === undefined || Number.isNaN(value) ? 'n/a' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -128,6 +129,8 @@ export function renderReport(results: BenchResults): string {
     );
   }
 
+  if (results.alerts) out.push('', ...alertsReport(results.alerts));
+
   out.push('', '**Targets**');
   out.push(...table(['target', 'measured', 'met'], results.targets.map((t: TargetCheck) => [t.target, t.measured + (t.note ? ` — ${t.note}` : ''), t.met === undefined ? 'n/a' : t.met ? 'yes' : 'NO'])));
   if (results.errors.length > 0) out.push('', '**Errors**', ...results.errors.map((e) => `- ${e}`));
@@ -141,4 +144,65 @@ function maxPeak(runs: LoadRun[]): number | undefined {
 
 function kib(bytes: number): string {
   return `${bytes / 1024} KiB`;
+}
+
+const sec = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(1));
+
+function sideName(run: AlertRun): string {
+  return run.side === 'digests'
+    ? `hookline, digests (defaults: up to ${run.slackDigestMax} per message)`
+    : `per-event baseline (SLACK_DIGEST_MAX=${run.slackDigestMax})`;
+}
+
+/** "20.3" or, when not every event was named within the bound, "n/a (312/400 named in 62 s)". */
+function lastMention(m: Mentions, accepted: number): string {
+  return m.complete ? sec(m.lastMentionSeconds) : `n/a (${m.named}/${accepted} named in ${Math.round(m.boundSeconds)} s)`;
+}
+
+function alertsReport(a: Alerts): string[] {
+  const out: string[] = [];
+  const pace = a.runs[0]?.slackMaxPerSecond ?? 1;
+  const perEventSizes = a.runs.filter((r) => r.side === 'per-event').map((r) => r.events);
+  const extrapolatedNote = a.extrapolated.length
+    ? ` The baseline is measured on ${perEventSizes.join(' and ') || 'no size'} events only; at ${a.extrapolated.map((e) => e.events).join(' and ')} it is EXTRAPOLATED (one message per event at ${pace} per second), not measured.`
+    : '';
+  out.push(
+    `**6. Alerts at Slack's pace** — a burst of N signed ReachFive FAILURE reports (${a.connections} connections) → ingress → 1 worker process → a Slack stand-in that enforces ${a.standIn.perSecond} message/s with a burst of ${a.standIn.burst} (over it: ${a.standIn.refusal}). ` +
+      `hookline at its defaults (SLACK_MAX_PER_SECOND unset: ${pace}/s; digests) against the per-event baseline, the same hookline with SLACK_DIGEST_MAX=1. ` +
+      `Times from the burst's first request to the stand-in's arrival stamp; lateness: an event's 202 → the first message naming its key (whole-token match in \`text\`).${extrapolatedNote}`,
+  );
+  const rows = a.runs.map((r) => [
+    sideName(r),
+    num(r.events),
+    `${r.burstSeconds.toFixed(2)}${r.accepted === r.events ? '' : ` (${r.accepted} × 202)`}`,
+    sec(r.slack.firstMentionSeconds),
+    lastMention(r.slack, r.accepted),
+    `${num(r.slack.messages)}${r.slack.otherMessages ? ` (+${r.slack.otherMessages} naming none)` : ''}`,
+    sec(r.slack.meanLatenessSeconds),
+    sec(r.slack.maxLatenessSeconds),
+    num(r.rateLimited),
+    num(r.slack.namedTwice),
+  ]);
+  for (const e of a.extrapolated) {
+    rows.push([`per-event baseline — EXTRAPOLATED, not measured`, num(e.events), '', '', `≈ ${num(e.lastMentionSeconds)} (1 per second)`, `${num(e.messages)}`, `≈ ${num(e.meanLatenessSeconds)}`, '', '', '']);
+  }
+  out.push(...table(['run', 'events', 'burst answered s', 'first message s', 'last mention s', 'Slack messages', 'mean lateness s', 'max lateness s', '429s', 'named twice'], rows), '');
+  for (const c of a.comparisons) {
+    const approx = c.extrapolated ? '≈ ' : '';
+    out.push(
+      `- ${num(c.events)} events${c.extrapolated ? ' (baseline extrapolated)' : ''}: last mention ${sec(c.lastMention.digests)} s vs ${approx}${sec(c.lastMention.perEvent)} s: ${ratio(c.lastMention.ratio)}; ` +
+        `messages ${num(c.messages.digests)} vs ${num(c.messages.perEvent)}; mean lateness ${sec(c.meanLateness.digests)} s vs ${approx}${sec(c.meanLateness.perEvent)} s: ${ratio(c.meanLateness.ratio)}.`,
+    );
+  }
+  const emailRuns = a.runs.filter((r) => r.email);
+  for (const r of emailRuns) {
+    const e = r.email as NonNullable<AlertRun['email']>;
+    out.push(
+      `- Email (digests only; EMAIL_MAX_PER_MINUTE unset: ${e.maxPerMinute}/min, digests of up to ${e.digestMax}), ${num(r.events)} events: ` +
+        (e.complete ? `every event named after ${sec(e.lastMentionSeconds)} s` : `only ${e.named}/${r.accepted} named within ${Math.round(e.boundSeconds)} s`) +
+        ` in ${num(e.messages)} emails; mean lateness ${sec(e.meanLatenessSeconds)} s, max ${sec(e.maxLatenessSeconds)} s; named twice ${num(e.namedTwice)}.`,
+    );
+  }
+  if (a.emailNote) out.push(`- ${a.emailNote.charAt(0).toUpperCase()}${a.emailNote.slice(1)}.`);
+  return out;
 }

@@ -1,3 +1,4 @@
+import type { Alerts } from '../sections/alerts.ts';
 import type { E2eLatency } from '../sections/e2e-latency.ts';
 import type { Growth } from '../sections/growth.ts';
 import type { IngressThroughput } from '../sections/ingress-throughput.ts';
@@ -31,6 +32,7 @@ export type BenchResults = {
   pipeline?: PipelineThroughput;
   e2e?: E2eLatency;
   growth?: Growth;
+  alerts?: Alerts;
   memory: MemoryFigure[];
   targets: TargetCheck[];
   errors: string[];

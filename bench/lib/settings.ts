@@ -1,4 +1,4 @@
-export const SECTIONS = ['ingress', 'pipeline', 'e2e', 'growth', 'memory'] as const;
+export const SECTIONS = ['ingress', 'pipeline', 'e2e', 'growth', 'memory', 'alerts'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export type Settings = {
@@ -10,6 +10,13 @@ export type Settings = {
   pipeline: { events: number; allSinksEvents: number };
   e2e: { ratePerSecond: number; seconds: number; warmupSeconds: number; pollMs: number };
   growth: { waitingJobs: number; rounds: number; seconds: number; smallBodyBytes: number; bigBodyBytes: number; events: number };
+  /**
+   * Bursts of ReachFive failures at Slack's real pace: hookline's digests (defaults) at each size in
+   * `digestEvents`, the per-event baseline (SLACK_DIGEST_MAX=1, one message a second) at each size in
+   * `perEventEvents`; `extrapolatedPerEvent`: sizes where the baseline is only extrapolated (N messages
+   * at 1 per second). `emailEvents`: the digests run of that size also times email at its default pace.
+   */
+  alerts: { digestEvents: number[]; perEventEvents: number[]; extrapolatedPerEvent: number[]; emailEvents: number | undefined; connections: number };
 };
 
 export const FULL: Settings = {
@@ -19,6 +26,8 @@ export const FULL: Settings = {
   pipeline: { events: 20_000, allSinksEvents: 20_000 },
   e2e: { ratePerSecond: 200, seconds: 30, warmupSeconds: 3, pollMs: 5 },
   growth: { waitingJobs: 100_000, rounds: 2, seconds: 6, smallBodyBytes: 1024, bigBodyBytes: 65_536, events: 20_000 },
+  // A 400-event baseline would take ~400 s at 1 message a second: it is extrapolated, not run.
+  alerts: { digestEvents: [400, 60], perEventEvents: [60], extrapolatedPerEvent: [400], emailEvents: 400, connections: 16 },
 };
 
 export const QUICK: Settings = {
@@ -28,6 +37,9 @@ export const QUICK: Settings = {
   pipeline: { events: 2_000, allSinksEvents: 500 },
   e2e: { ratePerSecond: 200, seconds: 5, warmupSeconds: 1, pollMs: 5 },
   growth: { waitingJobs: 10_000, rounds: 1, seconds: 2, smallBodyBytes: 1024, bigBodyBytes: 65_536, events: 1_000 },
+  // A 60-event baseline alone takes ~60 s, the whole quick budget: it runs on 20 (digests too, for a
+  // like-for-like ratio) and its 60 is extrapolated.
+  alerts: { digestEvents: [60, 20], perEventEvents: [20], extrapolatedPerEvent: [60], emailEvents: undefined, connections: 16 },
 };
 
 export type Args = { settings: Settings; sections: ReadonlySet<Section>; profile: boolean };
@@ -36,19 +48,24 @@ export function parseArgs(argv: readonly string[]): Args {
   let quick = false;
   let profile = false;
   let sections = new Set<Section>(SECTIONS);
-  for (const arg of argv) {
+  const args = [...argv];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
     if (arg === '--quick') quick = true;
     else if (arg === '--profile') profile = true;
-    else if (arg.startsWith('--only=')) {
-      const names = arg.slice('--only='.length).split(',').filter(Boolean);
+    else if (arg.startsWith('--only=') || arg === '--only') {
+      const list = arg === '--only' ? (args[++i] ?? '') : arg.slice('--only='.length);
+      const names = list.split(',').filter(Boolean);
+      if (names.length === 0) throw new Error(`--only needs sections: ${SECTIONS.join(', ')}`);
       const unknown = names.filter((name) => !(SECTIONS as readonly string[]).includes(name));
       if (unknown.length > 0) throw new Error(`unknown section ${unknown.join(', ')}; expected ${SECTIONS.join(', ')}`);
       sections = new Set(names as Section[]);
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'npm run bench [-- --quick] [--only=ingress,pipeline,e2e,growth,memory] [--profile]\n' +
+        'npm run bench [-- --quick] [--only=ingress,pipeline,e2e,growth,memory,alerts] [--profile]\n' +
           '  --quick    every figure in under a minute (shorter rounds, fewer events)\n' +
-          '  --only     run some sections; memory needs ingress and pipeline, which it then runs\n' +
+          '  --only     run some sections (--only=a,b or --only a,b); memory needs ingress and pipeline, which it then runs\n' +
+          '  alerts     bursts of failures at Slack\'s real pace (1 message/s): digests vs one message per event\n' +
           '  --profile  write V8 CPU profiles of the ingress and worker processes to bench/profiles/\n',
       );
       process.exit(0);

@@ -17,10 +17,13 @@ import { openReplayQueues, type OpenReplayQueues } from '../replay/replay-queues
 import { replayDeadLetters, replayJob, type ReplayOutcome } from '../replay/replay.ts';
 import type { Logger } from '../shared/logger.ts';
 import { AdminAuth, clearSessionCookie, csrfMatches, sameOriginOnly, setSessionCookie, type AdminSession } from './admin-auth.ts';
+import { readEventPage } from './event-data.ts';
+import { eventNotFoundPage, eventPage, eventUnreadablePage } from './event-page.ts';
 import type { SafeHtml } from './html.ts';
 import { loginPage } from './login-page.ts';
+import { safeAdminPath, type Flash } from './page-parts.ts';
 import { readStatus } from './status-data.ts';
-import { statusPage, type Flash } from './status-page.ts';
+import { statusPage } from './status-page.ts';
 
 export const ADMIN_PATH = '/admin';
 /** "Replay all" replays more than the page lists (200), yet stays bounded per click. */
@@ -59,25 +62,30 @@ export function createAdmin(options: AdminOptions): Admin {
   });
   router.use(sameOriginOnly());
 
+  // `next` brings the browser back to the page it asked for; only a path of ours is ever followed.
   router.get('/login', (req, res) => {
-    if (auth.sessionOf(req)) return res.redirect(303, ADMIN_PATH);
-    sendPage(res, 200, loginPage(undefined));
+    const next = safeAdminPath(firstString(req.query.next));
+    if (auth.sessionOf(req)) return res.redirect(303, next ?? ADMIN_PATH);
+    sendPage(res, 200, loginPage(undefined, next));
   });
   router.post('/login', form, (req, res) => {
     const token = typeof req.body?.token === 'string' ? req.body.token : '';
+    const next = safeAdminPath(formBody(req).next);
     if (!auth.tokenMatches(token)) {
       options.logger.warn('admin login refused');
-      return sendPage(res, 401, loginPage('That is not the admin token.'));
+      return sendPage(res, 401, loginPage('That is not the admin token.', next));
     }
     setSessionCookie(req, res, auth.newSessionCookie());
-    res.redirect(303, ADMIN_PATH);
+    res.redirect(303, next ?? ADMIN_PATH);
   });
 
   router.use((req, res, next) => {
     const session = auth.sessionOf(req);
     if (!session) {
       if (req.method === 'GET' && !req.path.startsWith('/api/') && req.accepts(['html', 'json']) === 'html') {
-        return res.redirect(303, `${ADMIN_PATH}/login`);
+        // An event page (the link in an alert) is worth coming back to after logging in.
+        const next = req.path.startsWith('/events/') ? safeAdminPath(`${ADMIN_PATH}${req.path}`) : undefined;
+        return res.redirect(303, `${ADMIN_PATH}/login${next ? `?next=${encodeURIComponent(next)}` : ''}`);
       }
       return res.status(401).json({ error: 'unauthorized', message: 'send Authorization: Bearer <ADMIN_TOKEN>, or log in at /admin/login' });
     }
@@ -90,6 +98,24 @@ export function createAdmin(options: AdminOptions): Admin {
       const provider = providerInput(firstString(req.query.provider));
       const data = await readStatus(options.db, queues, provider);
       sendPage(res, 200, statusPage(data, sessionOf(res).csrfToken, flashOf(req)));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  router.get('/events/:key', async (req, res, next) => {
+    try {
+      const key = req.params.key;
+      const csrfToken = sessionOf(res).csrfToken;
+      let data: Awaited<ReturnType<typeof readEventPage>>;
+      try {
+        data = await readEventPage(options.db, queues, options.queuePrefix, key);
+      } catch (error) {
+        options.logger.warn({ err: error, eventKey: key }, 'event page: the event could not be read');
+        return sendPage(res, 503, eventUnreadablePage(key, error instanceof Error ? error.message : String(error), csrfToken));
+      }
+      if (!data) return sendPage(res, 404, eventNotFoundPage(key, csrfToken));
+      sendPage(res, 200, eventPage(data, csrfToken, flashOf(req)));
     } catch (error) {
       next(error);
     }
@@ -110,8 +136,10 @@ export function createAdmin(options: AdminOptions): Admin {
       else throw new FilterInputError('name a dead letter (queue and job) or all=1');
       logReplay(options.logger, outcome, 'status page');
       const query = new URLSearchParams({ replayed: String(outcome.replayed.length), skipped: String(outcome.skipped.length) });
-      if (provider) query.set('provider', provider);
-      res.redirect(303, `${ADMIN_PATH}?${query.toString()}#dead-letters`);
+      // The event page's buttons come back to it; anything else to the status page.
+      const back = safeAdminPath(body.next);
+      if (provider && !back) query.set('provider', provider);
+      res.redirect(303, `${back ?? ADMIN_PATH}?${query.toString()}#dead-letters`);
     } catch (error) {
       next(error);
     }

@@ -1,7 +1,8 @@
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 
-export function loginPage(message: string | undefined): SafeHtml {
+/** `next`: the page of ours the browser asked for (checked by safeAdminPath), where login lands. */
+export function loginPage(message: string | undefined, next?: string): SafeHtml {
   return layout(
     'hookline status: log in',
     html`
@@ -10,6 +11,7 @@ export function loginPage(message: string | undefined): SafeHtml {
       <form method="post" action="/admin/login">
         <label for="token">Admin token (ADMIN_TOKEN)</label>
         <input type="password" id="token" name="token" autocomplete="current-password" required autofocus>
+        ${next === undefined ? '' : html`<input type="hidden" name="next" value="${next}">`}
         <button type="submit">Log in</button>
       </form>`,
   );

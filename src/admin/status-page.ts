@@ -3,9 +3,8 @@ import type { DeadLetter } from '../replay/dead-letters.ts';
 import { PROVIDER_IDS } from '../shared/providers.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
+import { csrfField, eventLink, flashLine, logoutButton, replayButton, status, time, type Flash } from './page-parts.ts';
 import type { QueueCounts, StatusData } from './status-data.ts';
-
-export type Flash = { replayed: number; skipped: number } | undefined;
 
 const FAILING = new Set(['failed', 'partial']);
 const RAW_PREVIEW_CHARS = 2_000;
@@ -20,11 +19,11 @@ export function statusPage(data: StatusData, csrfToken: string | undefined, flas
         <h1>hookline status</h1>
         <nav>
           <a href="/admin/queues/">Queues (Bull Board)</a>
-          ${csrfToken === undefined ? '' : html`<form method="post" action="/admin/logout" class="inline">${csrfField(csrfToken)}<button type="submit">Log out</button></form>`}
+          ${logoutButton(csrfToken)}
         </nav>
       </header>
       ${providerFilter(data.provider)}
-      ${flash ? html`<p class="flash" role="status">Replayed ${flash.replayed} dead letter${flash.replayed === 1 ? '' : 's'}${flash.skipped ? html`; ${flash.skipped} could not be replayed (already replayed or removed)` : ''}. Deliveries run again in the background; reload to follow them.</p>` : ''}
+      ${flashLine(flash)}
       ${data.problems.map((problem) => html`<p class="problem" role="alert">Could not read ${problem}</p>`)}
       ${deadLetterSection(data.deadLetters, csrfToken, data.provider)}
       ${runSection(data.runs, lettersByEvent, csrfToken)}
@@ -60,7 +59,7 @@ function deadLetterSection(letters: readonly DeadLetter[], csrfToken: string | u
               <tr data-queue="${letter.queue}" data-event-key="${letter.eventKey}">
                 <td>${time(letter.failedAt)}</td>
                 <td>${letter.kind === 'ingest' ? 'not normalized' : `${letter.sink ?? letter.queue} delivery`}</td>
-                <td class="key">${letter.eventKey}</td>
+                <td class="key">${letter.kind === 'delivery' && letter.eventKey ? eventLink(letter.eventKey) : letter.eventKey}</td>
                 <td>${letter.provider ?? '?'}</td>
                 <td class="error">${letter.error}${letter.rawBody === undefined ? '' : html`<details><summary>raw body</summary><pre>${preview(letter.rawBody)}</pre></details>`}</td>
                 <td>${letter.attemptsMade}</td>
@@ -93,7 +92,7 @@ function runSection(runs: readonly JobRun[], lettersByEvent: ReadonlyMap<string,
                 <td>${run.type}</td>
                 <td>${time(run.occurredAt)}</td>
                 <td class="error">${run.errorCode ? html`<code>${run.errorCode}</code> ` : ''}${run.errorMessage ?? ''}</td>
-                <td>${run.summary}</td>
+                <td>${eventLink(run.eventId, run.summary)}</td>
                 <td>${(lettersByEvent.get(run.eventId) ?? []).map((letter) => replayButton(letter, csrfToken))}</td>
               </tr>`)}
             </tbody></table>`,
@@ -117,7 +116,7 @@ function eventSection(events: readonly StoredEvent[]): SafeHtml {
                 <td>${status(event.status)}</td>
                 <td>${event.subjectName ?? event.subjectId}</td>
                 <td>${event.summary}</td>
-                <td class="key">${event.id}</td>
+                <td class="key">${eventLink(event.id)}</td>
               </tr>`)}
             </tbody></table>`}
     </section>`;
@@ -137,28 +136,8 @@ function queueSection(queues: readonly QueueCounts[]): SafeHtml {
     </section>`;
 }
 
-function replayButton(letter: DeadLetter, csrfToken: string | undefined): SafeHtml {
-  if (csrfToken === undefined) return html``;
-  const what = letter.kind === 'ingest' ? 'normalizing' : `${letter.sink ?? letter.queue} delivery`;
-  return html`<form method="post" action="/admin/replay" class="inline">${csrfField(csrfToken)}
-    <input type="hidden" name="queue" value="${letter.queue}"><input type="hidden" name="job" value="${letter.jobId}">
-    <button type="submit" aria-label="Replay ${what} of ${letter.eventKey}">Replay ${letter.kind === 'ingest' ? 'event' : letter.sink ?? ''}</button></form>`;
-}
-
-function csrfField(token: string): SafeHtml {
-  return html`<input type="hidden" name="_csrf" value="${token}">`;
-}
-
 function failingCount(runs: readonly JobRun[]): number {
   return runs.filter((run) => FAILING.has(run.status)).length;
-}
-
-function status(value: string): SafeHtml {
-  return html`<span class="status status-${/^[a-z]+$/.test(value) ? value : 'unknown'}">${value}</span>`;
-}
-
-function time(iso: string): SafeHtml {
-  return html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>`;
 }
 
 function preview(body: string): string {

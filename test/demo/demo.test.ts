@@ -39,12 +39,18 @@ describe('npm run demo', () => {
     expect(run.stdout).toMatch(/^persona .* failed /m);
     expect(run.stdout).toMatch(/^reachfive .* partial /m);
     expect(run.stdout).toMatch(/^personaclick .* succeeded /m);
+    // The alerts, as the demo's Slack stand-in received them: two failures of one pipeline, its
+    // recovery, and a run stuck since its `started` event.
+    expect(run.stdout).toMatch(/^\s+run 1 errored\s+→\s+FAILED · persona · .*\(first failure\).*persona:evt_DEMO_FAIL_1$/m);
+    expect(run.stdout).toMatch(/^\s+run 2 errored\s+→\s+FAILED · persona · .*\(2nd failure\).*persona:evt_DEMO_FAIL_2$/m);
+    expect(run.stdout).toMatch(/^\s+run 3 completed\s+→\s+RECOVERED · persona · .*mprtpr_DEMO_3.*recovered after 2 failed runs.*persona:evt_DEMO_OK_3$/m);
+    expect(run.stdout).toMatch(/^\s+run 4 started .*→\s+STUCK · persona · .*mprtpr_DEMO_4.*stuck: no event for 2 min \(status started\).*persona:evt_DEMO_START_4$/m);
     expect(run.stdout).toMatch(/stopped after/);
     expect(existsSync(dataDirOf(run.stdout))).toBe(false);
     expect(run.ms).toBeLessThan(45_000);
   }, 60_000);
 
-  it('with --keep stays up with the status page showing the five events, until Ctrl-C', async () => {
+  it('with --keep stays up with the status page showing the samples and the demo runs, until Ctrl-C', async () => {
     let checked: Promise<string[]> | undefined;
     const run = await runDemo(['--keep'], (stdout, stop) => {
       if (checked || !stdout.includes('Running until Ctrl-C')) return;
@@ -53,15 +59,16 @@ describe('npm run demo', () => {
       checked = (async () => {
         try {
           const response = await fetch(`${adminUrl}/api/events`, { headers: { authorization: `Bearer ${token}` } });
-          const body = (await response.json()) as { events: Array<{ provider: string }> };
-          return body.events.map((event) => event.provider).sort();
+          const body = (await response.json()) as { events: Array<{ provider: string; id: string }> };
+          return body.events.map((event) => (event.id.startsWith('persona:evt_DEMO_') ? 'demo' : event.provider)).sort();
         } finally {
           stop();
         }
       })();
     });
     expect(run.code, run.stdout).toBe(0);
-    expect(await checked).toEqual([...PROVIDER_IDS].sort());
+    // One sample per provider, and the demo's four Persona runs (two failures, a recovery, a stuck run).
+    expect(await checked).toEqual([...PROVIDER_IDS, 'demo', 'demo', 'demo', 'demo'].sort());
     expect(existsSync(dataDirOf(run.stdout))).toBe(false);
   }, 60_000);
 });

@@ -48,10 +48,14 @@ it.skipIf(!available)('PostgreSQL stopped for 10 s under a stream of webhooks: e
   await outage;
   const keys = stream.deliveries.flatMap((d) => (d.key ? [d.key] : []));
   await settle(keys, scenario.readers, { slack: 0, email: 0 }, 120_000);
-  const failedAttempts = worker.lines.filter((line) => line.includes('database write failed')).length;
+  const failedAttempts = worker.lines.filter((line) => /database write failed|database delivery aborted/.test(line)).length;
   const ledger = await buildLedger('PostgreSQL stopped for 10 s', stream, scenario.readers, { slack: 0, email: 0 },
     `${emailsWhileDown} emails sent while PostgreSQL was down; ${failedAttempts} log lines of failed database writes, retried`);
   printLedger(ledger);
+  if (process.env.FAULTS_DUMP_DIR) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${process.env.FAULTS_DUMP_DIR}/postgres-outage-worker.log`, worker.lines.join('\n'));
+  }
 
   expect(ledger.answered2xx).toBe(ledger.sent);
   expect(ledger.lost).toEqual({ rows: 0, slack: 0, email: 0 });

@@ -21,6 +21,8 @@ export class SlackStandIn {
   delayMs = 0;
   /** Slack's pace; `undefined` turns the limit off (for tests about other answers). */
   pace: { perSecond: number; burst: number } | undefined = { perSecond: 1, burst: 2 };
+  /** Messages Slack refuses for their content (400 invalid_blocks), as it refuses a bad event. */
+  refuse: ((body: Record<string, unknown>) => boolean) | undefined;
   /** Requests refused with 429 because they came faster than the pace. */
   rateLimited = 0;
   private tokens = 2;
@@ -62,7 +64,8 @@ export class SlackStandIn {
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       void readJson(req).then((body) => {
-        const scripted = this.script.shift();
+        const refused = this.refuse?.(body) === true;
+        const scripted = refused ? { status: 400, body: 'invalid_blocks' } : this.script.shift();
         const limited = !scripted && this.overPace();
         if (limited) this.rateLimited += 1;
         const answer: SlackAnswer =

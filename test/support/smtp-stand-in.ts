@@ -8,6 +8,8 @@ export type SmtpFailure = { responseCode: number; message: string; at: 'rcpt' | 
 export class SmtpStandIn {
   readonly messages: ParsedMail[] = [];
   private readonly failures: SmtpFailure[] = [];
+  /** Messages refused for their content with 550, as a server refuses one bad message. */
+  refuse: ((mail: ParsedMail) => boolean) | undefined;
   private server: SMTPServer | undefined;
   port = 0;
 
@@ -38,6 +40,7 @@ export class SmtpStandIn {
         void simpleParser(stream).then((mail) => {
           const failure = failAt('data');
           if (failure) return callback(failure);
+          if (this.refuse?.(mail)) return callback(Object.assign(new Error('Message refused: content rejected'), { responseCode: 550 }));
           this.messages.push(mail);
           callback();
         });

@@ -13,15 +13,16 @@ const TEMPLATES: Template[] = [
   { provider: 'personaclick', fixture: 'import_products.error', setId: (p, id) => void (p.item_id = id) },
 ];
 
-export type SimEvent = { n: number; provider: ProviderId; body: string };
+export type SimEvent = { n: number; provider: ProviderId; body: string; /** The id set in the payload; it appears in the event key. */ id: string };
 
 /** `count` distinct events, round-robin over the five providers, built from their captured samples. */
 export function makeEvents(count: number): SimEvent[] {
   return Array.from({ length: count }, (_, n) => {
     const template = TEMPLATES[n % TEMPLATES.length]!;
     const payload = JSON.parse(fixture(template.provider, template.fixture)) as Record<string, any>;
-    template.setId(payload, `${n}-${randomUUID().slice(0, 8)}`);
-    return { n, provider: template.provider, body: JSON.stringify(payload) };
+    const id = `${n}-${randomUUID().slice(0, 8)}`;
+    template.setId(payload, id);
+    return { n, provider: template.provider, body: JSON.stringify(payload), id };
   });
 }
 
