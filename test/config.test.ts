@@ -87,7 +87,7 @@ describe('alert routes and pacing', () => {
     expect(config.slack?.maxPerSecond).toBe(1);
     expect(config.email?.maxPerMinute).toBe(6);
     expect(config.alerts.stuckAfterSeconds.persona).toBe(7_200);
-    expect(config.alerts.stuckAfterSeconds.reachfive).toBe(21_600);
+    expect(config.alerts.stuckAfterSeconds.reachfive).toBe(0);
     expect(config.alerts.publicUrl).toBeUndefined();
   });
 

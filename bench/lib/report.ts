@@ -188,10 +188,11 @@ function alertsReport(a: Alerts): string[] {
   }
   out.push(...table(['run', 'events', 'burst answered s', 'first message s', 'last mention s', 'Slack messages', 'mean lateness s', 'max lateness s', '429s', 'named twice'], rows), '');
   for (const c of a.comparisons) {
-    const approx = c.extrapolated ? '≈ ' : '';
+    // An extrapolated figure is a round estimate: no decimals, and marked ≈.
+    const base = (value: number) => (c.extrapolated ? `≈ ${num(value)}` : sec(value));
     out.push(
-      `- ${num(c.events)} events${c.extrapolated ? ' (baseline extrapolated)' : ''}: last mention ${sec(c.lastMention.digests)} s vs ${approx}${sec(c.lastMention.perEvent)} s: ${ratio(c.lastMention.ratio)}; ` +
-        `messages ${num(c.messages.digests)} vs ${num(c.messages.perEvent)}; mean lateness ${sec(c.meanLateness.digests)} s vs ${approx}${sec(c.meanLateness.perEvent)} s: ${ratio(c.meanLateness.ratio)}.`,
+      `- ${num(c.events)} events${c.extrapolated ? ' (baseline extrapolated, not measured)' : ''}: last mention ${sec(c.lastMention.digests)} s vs ${base(c.lastMention.perEvent)} s: ${ratio(c.lastMention.ratio)}; ` +
+        `messages ${num(c.messages.digests)} vs ${c.extrapolated ? '≈ ' : ''}${num(c.messages.perEvent)}; mean lateness ${sec(c.meanLateness.digests)} s vs ${base(c.meanLateness.perEvent)} s: ${ratio(c.meanLateness.ratio)}.`,
     );
   }
   const emailRuns = a.runs.filter((r) => r.email);

@@ -63,9 +63,9 @@ export function parseArgs(argv: readonly string[]): Args {
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
         'npm run bench [-- --quick] [--only=ingress,pipeline,e2e,growth,memory,alerts] [--profile]\n' +
-          '  --quick    every figure in under a minute (shorter rounds, fewer events)\n' +
+          '  --quick    every figure, shorter rounds and fewer events (alerts still waits for Slack\'s 1 message/s)\n' +
           '  --only     run some sections (--only=a,b or --only a,b); memory needs ingress and pipeline, which it then runs\n' +
-          '  alerts     bursts of failures at Slack\'s real pace (1 message/s): digests vs one message per event\n' +
+          '             (alerts: bursts of failures at Slack\'s real pace, digests vs one message per event)\n' +
           '  --profile  write V8 CPU profiles of the ingress and worker processes to bench/profiles/\n',
       );
       process.exit(0);

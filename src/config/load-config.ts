@@ -27,8 +27,9 @@ export const CREDENTIAL_VARIABLES: Record<ProviderId, string> = {
 export const STUCK_DEFAULT_SECONDS: Readonly<Record<ProviderId, number>> = {
   // Importer pipelines: the captured runs took 5 and 14 minutes; two hours is far past a healthy one.
   persona: 2 * 3_600,
-  // Import/export jobs report RUNNING rarely, and a large file can take hours: SPEC's 6 h.
-  reachfive: 6 * 3_600,
+  // Off: a job's reports share one event key (its id), so after a RUNNING report the final SUCCESS
+  // or FAILURE is answered as a duplicate and can never end the run. Set it to opt in.
+  reachfive: 0,
   personaclick: 6 * 3_600,
   primer: 6 * 3_600,
   plextera: 6 * 3_600,

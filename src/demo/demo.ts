@@ -352,7 +352,7 @@ function printAlerts(slack: SlackStandIn, alerts: Alerts): void {
   say(`Persona pipeline '${DEMO_PIPELINE.name}' (${DEMO_PIPELINE.id}), its lines in them:`);
   const rows = [...alerts.failures, alerts.recovered ?? { what: RECOVERING_RUN.label, line: '(no RECOVERED message)' }, alerts.stuck ?? { what: STUCK_RUN.label, line: '(no STUCK report)' }];
   const width = Math.max(...rows.map((row) => row.what.length));
-  for (const row of rows) say(`  ${row.what.padEnd(width)}  →  ${row.line.length > 230 ? `${row.line.slice(0, 229)}…` : row.line}`);
+  for (const row of rows) say(`  ${row.what.padEnd(width)}  →  ${row.line.length > 400 ? `${row.line.slice(0, 399)}…` : row.line}`);
   say(`  (the stuck report: STUCK_AFTER_SECONDS=${DEMO_STUCK_AFTER_SECONDS} and STUCK_CHECK_INTERVAL_SECONDS=1 for the demo; by default 2 h for Persona, checked every 60 s)`);
   say('Email is off in the demo (see "Alerts" and "Configuration" in the README).');
 }

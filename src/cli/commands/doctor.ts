@@ -35,7 +35,9 @@ export async function doctor(env: Record<string, string | undefined>): Promise<n
     },
   ];
   checks.push(
-    ...(await Promise.all([checkRedis(config), checkDatabase(config), checkSlack(config), checkEmail(config), checkAdmin(config)])),
+    ...(await Promise.all([checkRedis(config), checkDatabase(config), checkEmail(config), checkAdmin(config)])),
+    ...checkSlack(config),
+    checkAlerts(config),
   );
   print(checks);
   return checks.some((check) => check.verdict === 'fail') ? 1 : 0;
@@ -129,17 +131,42 @@ function describeHolder(raw: string): string {
   }
 }
 
-async function checkSlack(config: Config): Promise<Check> {
-  if (!config.slack) return { verdict: 'ok', what: 'slack', detail: 'off (SLACK_WEBHOOK_URL unset)' };
-  const url = new URL(config.slack.webhookUrl);
-  const looksRight = url.protocol === 'https:' && url.hostname === 'hooks.slack.com' && /^\/services\/[^/]+\/[^/]+\/[^/]+$/.test(url.pathname);
-  return looksRight
-    ? { verdict: 'ok', what: 'slack', detail: 'SLACK_WEBHOOK_URL has the shape of an incoming webhook (not posted to)' }
-    : {
-        verdict: 'warn',
-        what: 'slack',
-        detail: `SLACK_WEBHOOK_URL is not https://hooks.slack.com/services/T…/B…/…: fine for a stand-in, wrong for Slack (${url.protocol}//${url.host})`,
-      };
+/** One line per Slack destination (the shorthand and each route), without posting to any. */
+function checkSlack(config: Config): Check[] {
+  const slack = config.destinations.filter((d) => d.kind === 'slack');
+  if (slack.length === 0) return [{ verdict: 'ok', what: 'slack', detail: 'off (SLACK_WEBHOOK_URL and SLACK_ROUTES unset)' }];
+  return slack.map((destination) => {
+    const what = destination.id === 'slack' ? 'slack' : `slack ${destination.id}`;
+    const url = new URL(destination.webhookUrl);
+    const looksRight = url.protocol === 'https:' && url.hostname === 'hooks.slack.com' && /^\/services\/[^/]+\/[^/]+\/[^/]+$/.test(url.pathname);
+    return looksRight
+      ? { verdict: 'ok', what, detail: `${destination.source} has the shape of an incoming webhook (not posted to)` }
+      : {
+          verdict: 'warn',
+          what,
+          detail: `${destination.source} is not https://hooks.slack.com/services/T…/B…/…: fine for a stand-in, wrong for Slack (${url.protocol}//${url.host})`,
+        };
+  });
+}
+
+/** What each destination receives, and which providers can be reported stuck after how long. */
+function checkAlerts(config: Config): Check {
+  const filters = config.destinations.map((d) => {
+    const parts = [
+      d.filter.providers ? `providers ${[...d.filter.providers].join('+')}` : undefined,
+      d.filter.categories ? `categories ${[...d.filter.categories].join('+')}` : undefined,
+      `statuses ${[...d.filter.statuses].join('+')}`,
+    ].filter(Boolean);
+    return `${d.id} (${parts.join(', ')})`;
+  });
+  const stuck = Object.entries(config.alerts.stuckAfterSeconds)
+    .map(([provider, seconds]) => `${provider} ${seconds > 0 ? `${seconds} s` : 'off'}`)
+    .join(', ');
+  return {
+    verdict: config.destinations.length > 0 ? 'ok' : 'warn',
+    what: 'alerts',
+    detail: `${config.destinations.length > 0 ? `destinations: ${filters.join('; ')}` : 'no Slack or email destination: events are only stored'}; stuck after: ${stuck}${config.alerts.publicUrl ? `; links to ${config.alerts.publicUrl}/admin/events/…` : '; no links (PUBLIC_URL unset)'}`,
+  };
 }
 
 async function checkEmail(config: Config): Promise<Check> {
