@@ -71,7 +71,8 @@ it.skipIf(!databaseUrl)('no log line of a full run holds a secret, token, signat
   // Every alert delivered or dead-lettered, alone or in digests, at Slack's and email's real pace.
   const drained = (queue: typeof p.queues.slack) => async () => {
     const c = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed');
-    return c.completed + c.failed >= accepted && c.waiting + c.prioritized + c.active + c.delayed === 0;
+    const n = (state: string) => c[state] ?? 0;
+    return n('completed') + n('failed') >= accepted && n('waiting') + n('prioritized') + n('active') + n('delayed') === 0;
   };
   await waitFor(drained(p.queues.slack), 60_000, 'Slack deliveries');
   await waitFor(drained(p.queues.email), 90_000, 'emails');
