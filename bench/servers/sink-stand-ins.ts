@@ -1,7 +1,8 @@
 /**
  * Lean loopback stand-ins for Slack (HTTP, answers "ok") and SMTP (smtp-server, drains each message),
  * in their own process so their cost is not charged to the worker or to the orchestrator. They count
- * what they accepted; unlike test/support's stand-ins they neither keep nor parse the messages.
+ * the alerts they accepted — a digest carries many: Slack's by the event keys its `text` names,
+ * email's by its X-Hookline-Digest header — and keep nothing.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,9 +13,10 @@ async function main(): Promise<void> {
   let slack = 0;
   let email = 0;
   const http = createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      slack++;
+      slack += slackAlerts(Buffer.concat(chunks).toString('utf8'));
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok');
     });
@@ -27,9 +29,13 @@ async function main(): Promise<void> {
     disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, _session, callback) {
-      stream.resume();
+      let head = '';
+      stream.on('data', (chunk: Buffer) => {
+        if (head.length < 16_384) head += chunk.toString('latin1');
+      });
       stream.on('end', () => {
-        email++;
+        const digest = /^X-Hookline-Digest:\s*(\d+)/im.exec(head.split(/\r?\n\r?\n/)[0] ?? '');
+        email += digest ? Number(digest[1]) : 1;
         callback();
       });
     },
@@ -51,6 +57,25 @@ async function main(): Promise<void> {
     slackUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}/services/T000/B000/bench`,
     smtpUrl: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
   });
+}
+
+const KEY = /^(persona|personaclick|primer|plextera|reachfive):\S+$/;
+
+/** Distinct event keys named in a message's `text`: 1 for a single alert, n for a digest of n. */
+function slackAlerts(body: string): number {
+  let text = '';
+  try {
+    text = String((JSON.parse(body) as { text?: unknown }).text ?? '');
+  } catch {
+    return 1;
+  }
+  const keys = new Set(
+    text
+      .split(/[\s`()<>|[\],;"'*]+/)
+      .map((token) => token.replace(/[.:…]+$/, ''))
+      .filter((token) => KEY.test(token)),
+  );
+  return Math.max(1, keys.size);
 }
 
 main().catch(reportFailure);
