@@ -84,6 +84,26 @@ describe('routes', () => {
   });
 });
 
+describe('priorities', () => {
+  it('never keeps failures waiting behind a queue of successes', async () => {
+    const pl = await pipeline({ SLACK_WEBHOOK_URL: slack.url, SLACK_STATUSES: 'succeeded,failed' });
+    const successes = Array.from({ length: 120 }, (_, i) => reachfiveReport(`job_ok${i}`, { status: 'SUCCESS', failed: 0, definition: `def_ok${i % 3}` }));
+    await sendAll(pl.baseUrl, 'reachfive', successes, 30);
+    const failures = Array.from({ length: 5 }, (_, i) => reachfiveReport(`job_bad${i}`, { definition: 'def_bad' }));
+    await sendAll(pl.baseUrl, 'reachfive', failures, 5);
+    const failureKeys = new Set(Array.from({ length: 5 }, (_, i) => `reachfive:job_bad${i}`));
+    const okKeys = new Set(Array.from({ length: 120 }, (_, i) => `reachfive:job_ok${i}`));
+    await waitFor(async () => countKeys(slack.texts, okKeys).size === 120 && countKeys(slack.texts, failureKeys).size === 5, 30_000, 'everything');
+    // 125 alerts at 20 a message: the failures, queued last, went out with the first messages after them.
+    const firstWithFailure = slack.texts.findIndex((t) => keysIn(t, failureKeys).length > 0);
+    const lastWithFailure = slack.texts.map((t) => keysIn(t, failureKeys).length > 0).lastIndexOf(true);
+    console.log(`[priorities] ${slack.texts.length} messages; failures in messages ${firstWithFailure}..${lastWithFailure}`);
+    expect(slack.texts.length).toBeGreaterThanOrEqual(6);
+    expect(lastWithFailure).toBeLessThanOrEqual(firstWithFailure + 1);
+    expect(firstWithFailure).toBeLessThan(slack.texts.length - 2);
+  });
+});
+
 describe('recoveries', () => {
   it('says recovered after two failed runs of a series, and keeps the incident in the database', async () => {
     const pl = await pipeline({ SLACK_WEBHOOK_URL: slack.url });
