@@ -61,6 +61,14 @@ export async function createPgDb(url: string, options: PgDbOptions = {}): Promis
     async transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out client whose connection drops emits 'error' on itself, not on the pool: with
+      // no listener that would crash the process. The query in flight fails too, and the client is
+      // discarded on release instead of going back to the pool.
+      const onLost = (error: Error & { code?: string }) => {
+        broken = error;
+        logger?.warn({ err: { message: error.message, code: error.code } }, 'PostgreSQL connection lost during a transaction');
+      };
+      client.on('error', onLost);
       try {
         await client.query('begin');
         const timeoutMs = options.timeoutMs === undefined ? undefined : Math.max(1, Math.round(options.timeoutMs));
@@ -80,6 +88,7 @@ export async function createPgDb(url: string, options: PgDbOptions = {}): Promis
         }
         throw error;
       } finally {
+        client.off('error', onLost);
         client.release(broken);
       }
     },
