@@ -97,6 +97,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index job_runs_active_idx on job_runs (provider, occurred_at) where status in ('started', 'running', 'resumed')`,
     ],
   },
+  {
+    version: 3,
+    name: 'webhook_events.raw_bytes',
+    statements: [
+      // The body byte for byte, as signed: `raw` (jsonb) cannot be, since jsonb re-spaces and reorders,
+      // shows bytes that are not UTF-8 as U+FFFD, and refuses numbers beyond numeric's range (such a
+      // body is kept in `raw` as one JSON string). Null on rows stored before this migration.
+      `alter table webhook_events add column raw_bytes bytea`,
+      `comment on column webhook_events.raw_bytes is 'The request body exactly as received and signed (null on rows stored before migration 3).'`,
+      `comment on column webhook_events.raw is 'The body as received: its JSON when jsonb can hold it, else its text as one JSON string (not JSON, or a number beyond numeric''s range); bytes that are not UTF-8 as U+FFFD. Exact bytes: raw_bytes.'`,
+    ],
+  },
 ];
 
 /** Arbitrary constant ("hkln"); the second key is the schema, so separate schemas migrate in parallel. */

@@ -142,3 +142,25 @@ function clampLimit(limit: number | undefined, fallback: number): number {
 function iso(value: Date | string): string {
   return value instanceof Date ? value.toISOString() : new Date(value).toISOString();
 }
+
+/** What webhook_events keeps of one event's request body. */
+export type StoredBody = {
+  /** The body byte for byte, as received and signed; null on rows stored before migration 3. */
+  bytes: Buffer | null;
+  /** The `raw` jsonb column: the body's JSON, or its text as one string when jsonb could not hold it. */
+  raw: unknown;
+  /** Whether `raw` is the body's text as a string rather than its JSON. */
+  rawIsText: boolean;
+};
+
+/** The stored body of one event, by event key; undefined when no such row exists. */
+export async function storedBody(db: Queryable, eventId: string): Promise<StoredBody | undefined> {
+  const { rows } = await db.query<{ raw_bytes: Uint8Array | null; raw: unknown; raw_is_text: boolean }>(
+    `select raw_bytes, raw, jsonb_typeof(raw) = 'string' as raw_is_text from webhook_events where id = $1`,
+    [eventId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  // pg gives a Buffer, PGlite a Uint8Array.
+  return { bytes: row.raw_bytes === null ? null : Buffer.from(row.raw_bytes), raw: row.raw, rawIsText: row.raw_is_text };
+}

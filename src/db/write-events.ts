@@ -1,7 +1,9 @@
 import type { EventStatus, NormalizedEvent } from '../normalizers/normalized-event.ts';
 import type { Queryable } from './db.ts';
+import { hasEscapedBytes, rawBodyBytes } from '../normalizers/raw-event.ts';
 import { jsonbText, pgText, pgTextOrNull, rawJsonbText } from './pg-text.ts';
 
+/** `raw` is the body as RawEvent.body carries it (src/normalizers/raw-event.ts): its exact bytes are stored. */
 export type EventToStore = { event: NormalizedEvent; raw: string };
 
 /**
@@ -21,7 +23,11 @@ export const STATUS_RANK: Readonly<Record<EventStatus, number>> = {
 
 /**
  * One statement, so the event row and the run row are written together or not at all. Arrays and
- * unnest keep the parameter count at 17 whatever the batch size (the protocol caps it at 65,535).
+ * unnest keep the parameter count at 18 whatever the batch size (the protocol caps it at 65,535).
+ *
+ * raw_bytes is the body byte for byte: `$18` carries it in base64 when it differs from the UTF-8 of
+ * the `raw` text (`$17`), and is null when they are the same bytes (an ordinary JSON body, the usual
+ * case), so that a body crosses the wire once, not twice.
  *
  * job_runs keeps, per (provider, subject_id), the event that is greatest by
  * (occurred_at, status_rank, received_at, event_id): latest by occurred_at; on a tie the later
@@ -33,16 +39,17 @@ with input as (
   select * from unnest(
     $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::text[], $8::text[],
     $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[], $14::text[], $15::text[],
-    $16::text[], $17::text[]
+    $16::text[], $17::text[], $18::text[]
   ) as t(id, provider, type, category, status, status_rank, subject_id, subject_name,
          parent_id, parent_name, occurred_at, received_at, summary, error_code, error_message,
-         event, raw)
+         event, raw, raw_base64)
 ),
 inserted as (
   insert into webhook_events (id, provider, type, category, status, subject_id, subject_name, parent_id,
-                              parent_name, occurred_at, received_at, summary, event, raw)
+                              parent_name, occurred_at, received_at, summary, event, raw, raw_bytes)
   select distinct on (id) id, provider, type, category, status, subject_id, subject_name, parent_id,
-         parent_name, occurred_at, received_at, summary, event::jsonb, raw::jsonb
+         parent_name, occurred_at, received_at, summary, event::jsonb, raw::jsonb,
+         coalesce(decode(raw_base64, 'base64'), convert_to(raw, 'UTF8'))
   from input
   order by id
   on conflict (id) do nothing
@@ -94,8 +101,9 @@ export type WriteResult = {
 /** Stores events idempotently (an event key already stored is left as it is) and advances job_runs. */
 export async function writeEvents(db: Queryable, items: readonly EventToStore[]): Promise<WriteResult> {
   if (items.length === 0) return { inserted: 0, runsChanged: 0, insertedIds: [] };
-  const columns: unknown[][] = Array.from({ length: 17 }, () => new Array<unknown>(items.length));
+  const columns: unknown[][] = Array.from({ length: 18 }, () => new Array<unknown>(items.length));
   items.forEach(({ event, raw }, i) => {
+    const rawText = rawJsonbText(raw);
     const row = [
       pgText(event.id),
       event.provider,
@@ -112,8 +120,10 @@ export async function writeEvents(db: Queryable, items: readonly EventToStore[])
       pgText(event.summary),
       pgTextOrNull(event.error?.code),
       pgTextOrNull(event.error?.message),
+      // Strings and safe integers only (the schema): JSON.stringify's numbers always fit jsonb.
       jsonbText(JSON.stringify(event)),
-      rawJsonbText(raw),
+      rawText,
+      rawText === raw && !hasEscapedBytes(raw) ? null : rawBodyBytes(raw).toString('base64'),
     ];
     row.forEach((value, column) => {
       columns[column]![i] = value;

@@ -1,6 +1,7 @@
 import type { ProviderId } from '../shared/providers.ts';
 import type { EventCategory, EventStatus, NormalizedEvent } from './normalized-event.ts';
 import type { RawEvent } from './normalizer.ts';
+import { displayText } from './raw-event.ts';
 import { firstTimestamp } from './time.ts';
 
 type Ref = { id: string; name?: string | undefined };
@@ -20,8 +21,16 @@ export type EventFields = {
   summary: string;
 };
 
+/**
+ * Without keys holding undefined, and with every string as readers should see it: a value read from
+ * a body that is not valid UTF-8 holds its bytes escaped (src/normalizers/raw-event.ts), shown as U+FFFD.
+ */
 function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as {
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, entry]) => entry !== undefined)
+      .map(([key, entry]) => [key, typeof entry === 'string' ? displayText(entry) : entry]),
+  ) as {
     [K in keyof T]: Exclude<T[K], undefined>;
   };
 }
@@ -32,7 +41,7 @@ export function buildEvent(provider: ProviderId, raw: RawEvent, fields: EventFie
   return {
     id: raw.key,
     provider,
-    type: fields.type,
+    type: displayText(fields.type),
     category: fields.category,
     status: fields.status,
     occurredAt: firstTimestamp(fields.occurredAt, raw.receivedAt),
@@ -41,6 +50,6 @@ export function buildEvent(provider: ProviderId, raw: RawEvent, fields: EventFie
     ...(fields.parent ? { parent: defined(fields.parent) } : {}),
     ...(Object.keys(counts).length > 0 ? { counts } : {}),
     ...(fields.error ? { error: defined(fields.error) } : {}),
-    summary: fields.summary,
+    summary: displayText(fields.summary),
   };
 }

@@ -8,7 +8,11 @@ export type RawEvent = {
   key: string;
   /** ISO 8601 UTC, when the ingress accepted the request. */
   receivedAt: string;
-  /** The request body exactly as received (UTF-8). */
+  /**
+   * The request body exactly as received: its UTF-8 text, with each byte that is not part of valid
+   * UTF-8 kept as the lone surrogate U+DC80+byte (src/normalizers/raw-event.ts; rawBodyBytes gives
+   * the bytes back). Normalizers need not care: buildEvent shows such bytes as U+FFFD.
+   */
   body: string;
   /** The few request headers worth keeping (lower-cased names), e.g. `x-plextera-event-type`. */
   headers: Record<string, string>;

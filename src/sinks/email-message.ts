@@ -16,6 +16,7 @@ import {
   unstuckSentence,
   utcDate,
   type MessageOptions,
+  type Wording,
 } from './alert-text.ts';
 import { countsLabel, flat, oneLine, refLabel, truncate } from './event-text.ts';
 
@@ -62,6 +63,20 @@ export function messageIdFor(eventId: string): string {
 export function line(text: string, max: number = EMAIL_TEXT_MAX): string {
   return truncate(flat(text), max);
 }
+
+/** How a header line starts: an RFC 5322 field name (printable ASCII but the colon), then a colon. */
+export const HEADER_LIKE = /^[!-9;-~]+:/;
+
+/**
+ * User-provided text at the start of a line of the text part (a summary, a series name opening a
+ * sentence) is quoted when it would read as a header line there ("Bcc: …"); one line already.
+ */
+export function notHeaderLike(text: string): string {
+  return HEADER_LIKE.test(text) ? `“${text}”` : text;
+}
+
+/** Names inside the sentences of an email: one bounded line, never reading as a header. */
+export const EMAIL_WORDS: Wording = { name: (text) => notHeaderLike(line(text, EMAIL_NAME_MAX)), date: utcDate };
 
 /** "Customer Data Import (mprtpr_ABC)", one line, bounded. */
 function ref(subject: { id: string; name?: string | undefined }, max = EMAIL_NAME_MAX): string {
@@ -111,9 +126,9 @@ function eventRows(event: NormalizedEvent, notes: AlertNotes | undefined, rest: 
 
 function stuckRows(report: StuckReport, link: string | undefined): Rows {
   const list: Array<[string, string | undefined]> = [
-    ['Status', `stuck (${report.status})`],
-    ['Provider', report.provider],
-    ['Category', report.category],
+    ['Status', `stuck (${oneLine(report.status)})`],
+    ['Provider', oneLine(report.provider)],
+    ['Category', oneLine(report.category)],
     ['Subject', ref(report.subject)],
     ['Parent', report.parent && ref(report.parent)],
     ['Last event', utcDate(report.lastEventAt)],
@@ -135,10 +150,10 @@ function eventParts(item: AlertItem & { kind: 'event' }, options: MessageOptions
   const late = lateSentence(event);
   const link = itemLink(item, options);
   const sentences = [
-    notes?.recovered && `${recoveredSentence(notes.recovered)}.`,
-    line(shown.summary),
-    notes?.failing && `${failingSentence(notes.failing)}.`,
-    notes?.unstuck && `${unstuckSentence(notes.unstuck)}.`,
+    notes?.recovered && `${recoveredSentence(notes.recovered, EMAIL_WORDS)}.`,
+    notHeaderLike(line(shown.summary)),
+    notes?.failing && `${failingSentence(notes.failing, EMAIL_WORDS)}.`,
+    notes?.unstuck && `${unstuckSentence(notes.unstuck, EMAIL_WORDS)}.`,
     late && `${late}.`,
   ].filter((sentence): sentence is string => Boolean(sentence));
   return {
@@ -155,7 +170,7 @@ function stuckParts(item: AlertItem & { kind: 'stuck' }, options: MessageOptions
   const link = itemLink(item, options);
   return {
     title: `STUCK · ${report.provider} · ${line(headlineName(item), EMAIL_NAME_MAX)}`,
-    sentences: [`${phrase[0]!.toUpperCase()}${phrase.slice(1)}.`, `${stuckSentence(report)}.`],
+    sentences: [`${phrase[0]!.toUpperCase()}${phrase.slice(1)}.`, `${oneLine(stuckSentence(report, EMAIL_WORDS))}.`],
     rows: stuckRows(report, link),
     link,
   };
