@@ -16,7 +16,18 @@ import {
 import { openReplayQueues, type OpenReplayQueues } from '../replay/replay-queues.ts';
 import { replayDeadLetters, replayJob, type ReplayOutcome } from '../replay/replay.ts';
 import type { Logger } from '../shared/logger.ts';
-import { AdminAuth, clearSessionCookie, csrfMatches, sameOriginOnly, setSessionCookie, type AdminSession } from './admin-auth.ts';
+import { HttpError } from '../shared/errors.ts';
+import {
+  AdminAuth,
+  clearSessionCookie,
+  credentialOf,
+  csrfMatches,
+  sameOriginOnly,
+  sessionCookieOf,
+  setSessionCookie,
+  type AdminSession,
+} from './admin-auth.ts';
+import { clientAddress, LOGIN_LIMIT, LoginLimiter, redisIsAway, type LoginLimitOptions } from './login-limit.ts';
 import { readEventPage } from './event-data.ts';
 import { eventNotFoundPage, eventPage, eventUnreadablePage } from './event-page.ts';
 import type { SafeHtml } from './html.ts';
@@ -37,51 +48,123 @@ export type AdminOptions = {
   /** Route destinations' ids, whose queues hold dead letters too. */
   destinationIds?: readonly string[];
   logger: Logger;
+  /** Tests only: a smaller window, to see a lockout pass. SPEC.md's rule (10 per 15 minutes) otherwise. */
+  loginLimit?: LoginLimitOptions;
 };
 
 export type Admin = { router: Router; queues: OpenReplayQueues; close(): Promise<void> };
 
 /** Our pages run no script and load nothing: every value on them is escaped, and this is the second wall. */
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** Every other answer under /admin (JSON, redirects): nothing to load, nothing to frame. */
+const DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/**
+ * Bull Board is a script-driven page: its own scripts, styles, images and API calls, all from this
+ * origin (its link to a third-party font host is taken out of the page, below); nothing else.
+ */
+const BOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
+  "connect-src 'self'; manifest-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'";
+
+type TokenVerdict = { ok: true } | { ok: false; retryAfterSeconds: number | undefined };
 
 /**
  * The status page, its JSON API (for the CLI) and Bull Board, all behind ADMIN_TOKEN. Mounted at
  * /admin by processes that have a database (all-in-one and worker).
  */
 export function createAdmin(options: AdminOptions): Admin {
-  const auth = new AdminAuth(options.token);
   const queues = openReplayQueues(options.redisUrl, options.queuePrefix, options.destinationIds ?? []);
+  // Sessions and the login limit live in Redis (the status page's own connection), so every
+  // process serving /admin shares them.
+  const auth = new AdminAuth({ token: options.token, redis: queues.connection, keyPrefix: `${options.queuePrefix}:admin:session` });
+  const limiter = new LoginLimiter(queues.connection, `${options.queuePrefix}:admin:login-refused`, options.logger, options.loginLimit ?? LOGIN_LIMIT);
   const router = express.Router();
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+  // No client compresses a form or a replay request; refusing compressed bodies leaves no inflate step to break.
+  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50, inflate: false });
 
   router.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Content-Security-Policy', DEFAULT_CSP);
     next();
   });
   router.use(sameOriginOnly());
 
+  /**
+   * A token someone presented. A refused one is counted against the client address; a right one is
+   * let in only while that address is not locked out (SPEC.md section 2: whatever it sends).
+   */
+  async function checkToken(req: Request, token: string, via: 'login' | 'bearer'): Promise<TokenVerdict> {
+    const address = clientAddress(req);
+    const matches = auth.tokenMatches(token);
+    const verdict = matches ? await limiter.check(address) : await limiter.refuse(address, via);
+    if (!verdict.allowed) return { ok: false, retryAfterSeconds: verdict.retryAfterSeconds };
+    return matches ? { ok: true } : { ok: false, retryAfterSeconds: undefined };
+  }
+
+  /** The request's session: its Bearer token or its session cookie. */
+  async function authenticate(req: Request): Promise<{ session: AdminSession | undefined; retryAfterSeconds?: number; staleCookie?: boolean }> {
+    const credential = credentialOf(req);
+    if (credential.kind === 'none') return { session: undefined };
+    if (credential.kind === 'cookie') {
+      const session = await withSessionStore(() => auth.sessionFromCookie(credential.value));
+      return session ? { session } : { session: undefined, staleCookie: true };
+    }
+    const verdict = await checkToken(req, credential.token ?? '', 'bearer');
+    if (verdict.ok) return { session: { via: 'bearer', csrfToken: undefined } };
+    return verdict.retryAfterSeconds === undefined ? { session: undefined } : { session: undefined, retryAfterSeconds: verdict.retryAfterSeconds };
+  }
+
+  /** Redis holds the sessions: while it cannot be reached, a session cannot be opened or found (503). */
+  async function withSessionStore<T>(work: () => Promise<T>): Promise<T> {
+    if (redisIsAway(queues.connection)) throw sessionStoreUnavailable(undefined);
+    try {
+      return await work();
+    } catch (error) {
+      throw sessionStoreUnavailable(error);
+    }
+  }
+
   // `next` brings the browser back to the page it asked for; only a path of ours is ever followed.
-  router.get('/login', (req, res) => {
+  router.get('/login', async (req, res) => {
     const next = safeAdminPath(firstString(req.query.next));
-    if (auth.sessionOf(req)) return res.redirect(303, next ?? ADMIN_PATH);
+    const { session } = await authenticate(req);
+    if (session) return res.redirect(303, next ?? ADMIN_PATH);
     sendPage(res, 200, loginPage(undefined, next));
   });
-  router.post('/login', form, (req, res) => {
+  router.post('/login', form, async (req, res) => {
     const token = typeof req.body?.token === 'string' ? req.body.token : '';
     const next = safeAdminPath(formBody(req).next);
-    if (!auth.tokenMatches(token)) {
-      options.logger.warn('admin login refused');
+    const verdict = await checkToken(req, token, 'login');
+    if (!verdict.ok) {
+      if (verdict.retryAfterSeconds !== undefined) {
+        res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
+        const message = `Too many refused tokens from your address: try again in ${waitText(verdict.retryAfterSeconds)}.`;
+        if (prefersJson(req)) return res.status(429).json({ error: 'too_many_requests', message });
+        return sendPage(res, 429, loginPage(message, next));
+      }
+      if (prefersJson(req)) return res.status(401).json({ error: 'unauthorized', message: 'that is not the admin token' });
       return sendPage(res, 401, loginPage('That is not the admin token.', next));
     }
-    setSessionCookie(req, res, auth.newSessionCookie());
+    const opened = await withSessionStore(async () => {
+      // A session this browser held before ends: a login always starts a fresh one.
+      await auth.endSession(sessionCookieOf(req));
+      return auth.openSession();
+    });
+    setSessionCookie(req, res, opened.cookie);
     res.redirect(303, next ?? ADMIN_PATH);
   });
 
-  router.use((req, res, next) => {
-    const session = auth.sessionOf(req);
+  router.use(async (req, res, next) => {
+    const { session, retryAfterSeconds, staleCookie } = await authenticate(req);
+    if (retryAfterSeconds !== undefined) {
+      res.setHeader('Retry-After', String(retryAfterSeconds));
+      return res.status(429).json({ error: 'too_many_requests', message: `too many refused tokens from this address; try again in ${waitText(retryAfterSeconds)}` });
+    }
     if (!session) {
+      if (staleCookie) clearSessionCookie(req, res);
       if (req.method === 'GET' && !req.path.startsWith('/api/') && req.accepts(['html', 'json']) === 'html') {
         // An event page (the link in an alert) is worth coming back to after logging in.
         const next = req.path.startsWith('/events/') ? safeAdminPath(`${ADMIN_PATH}${req.path}`) : undefined;
@@ -121,7 +204,9 @@ export function createAdmin(options: AdminOptions): Admin {
     }
   });
 
-  router.post('/logout', form, requireCsrf, (req, res) => {
+  // Ends the session on the server: the cookie, kept or stolen, opens nothing afterwards.
+  router.post('/logout', form, requireCsrf, async (req, res) => {
+    await withSessionStore(() => auth.endSession(sessionCookieOf(req)));
     clearSessionCookie(req, res);
     res.redirect(303, `${ADMIN_PATH}/login`);
   });
@@ -154,8 +239,20 @@ export function createAdmin(options: AdminOptions): Admin {
     serverAdapter: board,
     options: { uiConfig: { boardTitle: 'hookline' } },
   });
-  const boardRouter = board.getRouter() as RequestHandler;
-  router.use('/queues', boardRouter);
+  const boardApp = board.getRouter() as express.Express;
+  // Bull Board is an Express app of its own, with Express' defaults: it would announce itself.
+  boardApp.disable('x-powered-by');
+  withoutThirdPartyLoads(boardApp);
+  router.use(
+    '/queues',
+    (_req, res, next) => {
+      res.setHeader('Content-Security-Policy', BOARD_CSP);
+      next();
+    },
+    // Its API's bodies are read here first, so that a malformed one gets our error answer.
+    express.json({ limit: '100kb', inflate: false }),
+    boardApp as RequestHandler,
+  );
 
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (error instanceof FilterInputError) return res.status(400).json({ error: 'bad_request', message: error.message });
@@ -163,6 +260,39 @@ export function createAdmin(options: AdminOptions): Admin {
   });
 
   return { router, queues, close: () => queues.close() };
+}
+
+function sessionStoreUnavailable(cause: unknown): HttpError {
+  const unavailable = new HttpError(503, 'unavailable', 'the session store (Redis) cannot be reached; try again shortly', { 'Retry-After': '5' });
+  unavailable.cause = cause ?? new Error('the Redis connection is down');
+  return unavailable;
+}
+
+/**
+ * Bull Board's page links a stylesheet on a third-party font host (its index.ejs). The page is
+ * rendered through Express' view engine, so the rendered HTML passes through here and any element
+ * that loads from another host is taken out: the board falls back to the system fonts.
+ */
+function withoutThirdPartyLoads(boardApp: express.Express): void {
+  type Engine = (path: string, options: object, callback: (error: Error | null, html?: string) => void) => void;
+  const engines = (boardApp as unknown as { engines: Record<string, Engine | undefined> }).engines;
+  const render = engines['.ejs'];
+  if (!render) throw new Error('Bull Board no longer renders its page with ejs: check it for third-party loads');
+  boardApp.engine('ejs', (path, viewOptions, callback) =>
+    render(path, viewOptions, (error, html) => callback(error, html === undefined ? html : stripExternalLoads(html))),
+  );
+}
+
+export function stripExternalLoads(html: string): string {
+  return html.replace(/<(link|script|img|iframe)\b[^>]*\b(?:href|src)\s*=\s*["']?(?:https?:)?\/\/[^>]*>(?:\s*<\/\1>)?/gi, '');
+}
+
+function waitText(seconds: number): string {
+  return seconds < 90 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
+}
+
+function prefersJson(req: Request): boolean {
+  return req.accepts(['html', 'json']) === 'json';
 }
 
 /** JSON for the CLI and scripts: Bearer only, so no cookie (and no CSRF question) is involved. */
@@ -205,7 +335,7 @@ function apiRouter(options: AdminOptions, queues: OpenReplayQueues): Router {
       next(error);
     }
   });
-  api.post('/replay', express.json({ limit: '16kb' }), async (req, res, next) => {
+  api.post('/replay', express.json({ limit: '16kb', inflate: false }), async (req, res, next) => {
     try {
       const body = jsonStrings(req.body);
       const outcome = await replayDeadLetters(queues, deadLetterFilter(body), { dryRun: body.dryRun === 'true' });

@@ -92,4 +92,6 @@ export type Config = {
   workerConcurrency: number;
   /** Turns the status page /admin on (processes with a database), behind this token. */
   adminToken: string | undefined;
+  /** Express' `trust proxy` (TRUST_PROXY): who may name the client's address in X-Forwarded-For. */
+  trustProxy: false | number | readonly string[];
 };

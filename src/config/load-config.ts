@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { EVENT_STATUSES, type EventStatus } from '../normalizers/normalized-event.ts';
@@ -120,9 +121,62 @@ const VARIABLES = {
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(25_000),
   WORKER_CONCURRENCY: integer(1, 1000).default(64),
-  // Long enough that guessing it over HTTP is hopeless.
-  ADMIN_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  // Hopeless to guess, even at the login limit's pace: refused at start-up when weak.
+  ADMIN_TOKEN: z.string().superRefine(adminTokenCheck).optional(),
+  TRUST_PROXY: z.string().transform(trustProxySetting).optional(),
 } as const;
+
+const MAKE_A_TOKEN = 'make one with `openssl rand -base64 32`';
+
+/** ADMIN_TOKEN: at least 24 characters, of several kinds, not a short pattern repeated. */
+function adminTokenCheck(value: string, context: z.RefinementCtx): void {
+  const kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((kind) => kind.test(value)).length;
+  const distinct = new Set(value).size;
+  let problem: string | undefined;
+  if (value.length < 24) problem = 'too short: expected at least 24 characters';
+  // A long random hex or lower-case-and-digits token (`openssl rand -hex 32`) is strong with two kinds.
+  else if (kinds < (value.length >= 32 ? 2 : 3)) problem = 'too weak: expected at least 3 kinds of character among lower case, upper case, digits and symbols (2 from 32 characters on)';
+  else if (distinct < 10) problem = 'too weak: too few different characters';
+  if (problem) context.addIssue({ code: 'custom', message: `${problem}; ${MAKE_A_TOKEN}` });
+}
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * Express' `trust proxy`: which hops in front of hookline may say, in X-Forwarded-For, who the
+ * client is (the login limit counts per client address). `false` (the default: the socket's peer is
+ * the client), a hop count, or a comma-separated list of addresses, CIDR blocks and the names
+ * loopback, linklocal, uniquelocal. `true` (trust any hop) is refused: every client could then name
+ * its own address.
+ */
+function trustProxySetting(value: string, context: z.RefinementCtx<string>): false | number | string[] {
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops <= 32) return hops === 0 ? false : hops;
+  }
+  const items = value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  const bad = value === 'true' ? 'true' : items.find((item) => !TRUST_PROXY_NAMES.has(item) && !isAddressOrBlock(item));
+  if (bad !== undefined || items.length === 0) {
+    context.addIssue({
+      code: 'custom',
+      message:
+        bad === 'true'
+          ? 'true would trust any X-Forwarded-For, so any client could pick its own address: give the number of proxies in front of hookline, or their addresses'
+          : `expected false, a number of proxy hops (1-32), or a comma-separated list of addresses, CIDR blocks, loopback, linklocal or uniquelocal${bad === undefined ? '' : ` (${JSON.stringify(bad)} is none of these)`}`,
+    });
+    return z.NEVER;
+  }
+  return items;
+}
+
+function isAddressOrBlock(item: string): boolean {
+  const [address = '', prefix, ...rest] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 type VariableName = keyof typeof VARIABLES;
 type Parsed = { [K in VariableName]: z.output<(typeof VARIABLES)[K]> };
@@ -315,6 +369,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     workerConcurrency: v.WORKER_CONCURRENCY,
     adminToken: v.ADMIN_TOKEN,
+    trustProxy: v.TRUST_PROXY ?? false,
   };
   return Object.freeze(config);
 }

@@ -38,6 +38,9 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // TRUST_PROXY: which proxies may name the client (req.ip, req.protocol); none unless configured.
+  const trustProxy = deps.config.trustProxy;
+  app.set('trust proxy', typeof trustProxy === 'object' ? [...trustProxy] : trustProxy);
 
   app.use(requestLog(deps.logger, deps.metrics));
 

@@ -12,14 +12,16 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      const provider = typeof req.params?.provider === 'string' ? req.params.provider : pathProvider(req.path);
+      // The full path as the client sent it: a mounted router (/admin) answers with req.path cut to its own part.
+      const path = pathOf(req.originalUrl);
+      const provider = typeof req.params?.provider === 'string' ? req.params.provider : pathProvider(path);
       const outcome = typeof res.locals.outcome === 'string' ? res.locals.outcome : String(res.statusCode);
       if (provider !== undefined) recordAnswer(provider, res.statusCode, res.locals.outcome);
-      if (req.path === '/healthz' || req.path === '/readyz' || req.path === '/metrics' || req.path === '/openapi.json') return;
+      if (path === '/healthz' || path === '/readyz' || path === '/metrics' || path === '/openapi.json') return;
       logger.info(
         {
           method: req.method,
-          path: req.path,
+          path,
           provider,
           eventKey: res.locals.eventKey,
           status: res.statusCode,
@@ -31,6 +33,12 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
     });
     next();
   };
+}
+
+/** The path without its query string (PersonaClick's token lives there). */
+function pathOf(url: string): string {
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
 }
 
 function pathProvider(path: string): string | undefined {

@@ -79,13 +79,43 @@ describe.skipIf(!hasChromium)('the status page in headless Chromium', () => {
     expect(p.logs.text).not.toContain(ADMIN_TOKEN);
   });
 
-  it('shows Bull Board under /admin/queues to the logged-in browser only', async () => {
+  it('shows Bull Board under /admin/queues to the logged-in browser only, under its CSP, loading nothing from elsewhere', async () => {
+    const requested: string[] = [];
+    const refusedByCsp: string[] = [];
+    page.on('request', (request) => requested.push(request.url()));
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) refusedByCsp.push(message.text());
+    });
     const response = await page.goto(`${p.adminUrl}/queues/`);
     expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    expect(response?.headers()['x-frame-options']).toBe('DENY');
+    expect(response?.headers()['x-powered-by']).toBeUndefined();
     await expect.poll(() => page.title()).toMatch(/hookline/i);
+    // The board's own UI rendered (React, its API calls), not just the loading placeholder.
+    await expect.poll(() => page.locator('#root').textContent(), { timeout: 10_000 }).toMatch(/deliver-slack/);
+    expect(refusedByCsp).toEqual([]);
+    const origin = new URL(p.adminUrl).origin;
+    expect(requested.length).toBeGreaterThan(3);
+    expect(requested.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:'))).toEqual([]);
     const anonymous = await browser.newPage();
     await anonymous.goto(`${p.adminUrl}/queues/`);
     expect(anonymous.url()).toBe(`${p.adminUrl}/login`);
     await anonymous.close();
+  });
+
+  it('logs out: the cookie the browser had before opens nothing afterwards', async () => {
+    await page.goto(p.adminUrl);
+    const [before] = await page.context().cookies();
+    expect(before?.name).toBe('hookline_admin');
+    await page.getByRole('button', { name: 'Log out' }).first().click();
+    await page.waitForURL(`${p.adminUrl}/login`);
+    // A browser that kept (or stole) the old cookie is sent to the login form.
+    const other = await browser.newContext();
+    await other.addCookies([before!]);
+    const stale = await other.newPage();
+    await stale.goto(p.adminUrl);
+    expect(stale.url()).toBe(`${p.adminUrl}/login`);
+    await other.close();
   });
 });
