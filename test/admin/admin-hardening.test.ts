@@ -1,3 +1,4 @@
+import { freeRestartablePort } from '../support/services.ts';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
@@ -392,7 +393,7 @@ describe('the request log', () => {
 
 describe('while Redis (sessions, login counts) is away', () => {
   it('answers 503 with Retry-After, never a 500, and still counts refused tokens (in memory)', async () => {
-    const redis = new KillableRedis(20_000 + Math.floor(Math.random() * 20_000));
+    const redis = new KillableRedis(await freeRestartablePort());
     await redis.start();
     const logs = new LogCapture();
     const logger = createLogger('debug', logs);

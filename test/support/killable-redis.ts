@@ -22,7 +22,9 @@ export class KillableRedis {
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs],
       { stdio: 'ignore' },
     );
-    for (let i = 0; i < 100; i++) {
+    // Generous: on two busy cores a fresh redis-server can take seconds to listen.
+    for (let i = 0; i < 300; i++) {
+      if (this.child.exitCode !== null) break;
       if (await isReachable('127.0.0.1', this.port)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
