@@ -16,6 +16,7 @@ import type { MemoryPeaks } from './lib/messages.ts';
 import type { BenchResults, MemoryFigure, TargetCheck } from './lib/results.ts';
 import { parseArgs } from './lib/settings.ts';
 import { alerts } from './sections/alerts.ts';
+import { signatureAmplification } from './sections/signature-amplification.ts';
 import { e2eLatency } from './sections/e2e-latency.ts';
 import { growth } from './sections/growth.ts';
 import { ingressThroughput, maxOf } from './sections/ingress-throughput.ts';
@@ -62,7 +63,8 @@ function shortBy(measured: number, target: number, higherIsBetter: boolean): str
   return `${higherIsBetter ? 'short' : 'over'} by ${(gap * 100).toFixed(0)}%`;
 }
 
-let alertsSeconds = 0;
+/** Seconds of the sections that run for a fixed wall-clock time (Slack's pace, a timed attack). */
+let fixedSeconds = 0;
 
 function targetChecks(results: BenchResults): TargetCheck[] {
   const checks: TargetCheck[] = [];
@@ -83,15 +85,16 @@ function targetChecks(results: BenchResults): TargetCheck[] {
     if (peak !== undefined) check(`peak RSS ≤ ${TARGETS.peakRssMB} MB (${kind})`, peak, TARGETS.peakRssMB, false, `${Math.round(peak)} MB at most`);
   }
   const limit = results.settings.mode === 'full' ? TARGETS.fullSeconds : TARGETS.quickSeconds;
-  // The alerts section mostly waits out Slack's real pace (its per-event baseline is 1 message a
-  // second by design), so the time budget applies to the rest, and the alerts' own time is shown.
-  const measured = results.durationSeconds - alertsSeconds;
+  // The alerts section waits out Slack's real pace (its per-event baseline is 1 message a second by
+  // design) and the amplification section runs a timed attack: the budget applies to the rest, and
+  // their own time is shown beside it.
+  const measured = results.durationSeconds - fixedSeconds;
   check(
-    `${results.settings.mode} run < ${limit} s (without the alerts section's paced waits)`,
+    `${results.settings.mode} run < ${limit} s (without the fixed-time alerts and amplification sections)`,
     measured,
     limit,
     false,
-    `${Math.round(measured)} s${alertsSeconds > 0 ? ` + alerts ${Math.round(alertsSeconds)} s` : ''}`,
+    `${Math.round(measured)} s${fixedSeconds > 0 ? ` + ${Math.round(fixedSeconds)} s of fixed-time sections` : ''}`,
   );
   return checks;
 }
@@ -154,10 +157,15 @@ async function main(): Promise<void> {
     if (args.sections.has('e2e')) partial.e2e = await attempt('end-to-end latency', () => e2eLatency(ctx));
     if (args.sections.has('growth')) partial.growth = await attempt('growth', () => growth(ctx));
     // Last: it is paced by Slack's one message a second, not by CPU, and mostly waits.
+    if (args.sections.has('amplification')) {
+      const started = Date.now();
+      partial.amplification = await attempt('signature amplification', () => signatureAmplification(ctx));
+      fixedSeconds += (Date.now() - started) / 1000;
+    }
     if (args.sections.has('alerts')) {
       const alertsStarted = Date.now();
       partial.alerts = await attempt('alerts', () => alerts(ctx));
-      alertsSeconds = (Date.now() - alertsStarted) / 1000;
+      fixedSeconds += (Date.now() - alertsStarted) / 1000;
     }
     const finishedAt = new Date();
     results = {

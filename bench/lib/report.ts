@@ -3,6 +3,7 @@ import type { BenchResults, MemoryFigure, TargetCheck } from './results.ts';
 import type { PipelineRun } from '../sections/pipeline-throughput.ts';
 import type { SideSummary } from '../sections/ingress-throughput.ts';
 import type { AlertRun, Alerts, Mentions } from '../sections/alerts.ts';
+import { renderSignatureAmplification } from '../sections/signature-amplification.ts';
 
 const num = (value: number | undefined, digits = 0) =>
   value === undefined || Number.isNaN(value) ? 'n/a' : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -130,6 +131,7 @@ export function renderReport(results: BenchResults): string {
   }
 
   if (results.alerts) out.push('', ...alertsReport(results.alerts));
+  if (results.amplification) out.push('', ...renderSignatureAmplification(results.amplification, '**7. Signature amplification**'));
 
   out.push('', '**Targets**');
   out.push(...table(['target', 'measured', 'met'], results.targets.map((t: TargetCheck) => [t.target, t.measured + (t.note ? ` — ${t.note}` : ''), t.met === undefined ? 'n/a' : t.met ? 'yes' : 'NO'])));

@@ -1,4 +1,5 @@
 import type { Alerts } from '../sections/alerts.ts';
+import type { SignatureAmplification } from '../sections/signature-amplification.ts';
 import type { E2eLatency } from '../sections/e2e-latency.ts';
 import type { Growth } from '../sections/growth.ts';
 import type { IngressThroughput } from '../sections/ingress-throughput.ts';
@@ -33,6 +34,7 @@ export type BenchResults = {
   e2e?: E2eLatency;
   growth?: Growth;
   alerts?: Alerts;
+  amplification?: SignatureAmplification;
   memory: MemoryFigure[];
   targets: TargetCheck[];
   errors: string[];

@@ -1,4 +1,4 @@
-export const SECTIONS = ['ingress', 'pipeline', 'e2e', 'growth', 'memory', 'alerts'] as const;
+export const SECTIONS = ['ingress', 'pipeline', 'e2e', 'growth', 'memory', 'alerts', 'amplification'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export type Settings = {
@@ -62,10 +62,11 @@ export function parseArgs(argv: readonly string[]): Args {
       sections = new Set(names as Section[]);
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'npm run bench [-- --quick] [--only=ingress,pipeline,e2e,growth,memory,alerts] [--profile]\n' +
+        'npm run bench [-- --quick] [--only=ingress,pipeline,e2e,growth,memory,alerts,amplification] [--profile]\n' +
           '  --quick    every figure, shorter rounds and fewer events (alerts still waits for Slack\'s 1 message/s)\n' +
           '  --only     run some sections (--only=a,b or --only a,b); memory needs ingress and pipeline, which it then runs\n' +
-          '             (alerts: bursts of failures at Slack\'s real pace, digests vs one message per event)\n' +
+          '             (alerts: bursts of failures at Slack\'s real pace, digests vs one message per event;\n' +
+          '              amplification: signed requests while unauthenticated clients send 190 signature sets)\n' +
           '  --profile  write V8 CPU profiles of the ingress and worker processes to bench/profiles/\n',
       );
       process.exit(0);

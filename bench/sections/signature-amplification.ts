@@ -3,8 +3,10 @@
  * 1 MB body cost the ingress, and what they do to the latency of correctly signed webhooks.
  *
  * - Signed webhooks (the fixture mix, each signed as its provider signs) are sent open loop at a fixed
- *   rate from this process, first alone, then while N hostile clients (a worker thread, closed loop,
- *   keep-alive) send the amplification request to /webhooks/persona as fast as they are answered.
+ *   rate from this process: alone; then while 8 hostile clients (a worker thread of this process,
+ *   keep-alive) send the 190-set request to /webhooks/persona, first paced at the report's ~10 MB/s
+ *   in all, then in a closed loop (as fast as they are answered: what is left is a bandwidth flood).
+ *   /healthz is probed meanwhile.
  * - CPU per request: the ingress process's CPU time (/proc/<pid>/stat) while 2 clients send one kind
  *   of unauthenticated 1 MB request in a loop, divided by the requests answered: the 190-set request,
  *   a request at the cap (4 sets, 4 distinct fresh timestamps: the most HMAC work one request can
@@ -37,6 +39,19 @@ export type CpuPerRequest = {
   p50Ms: number;
 };
 
+/** Signed requests while hostile clients send the amplification request. */
+export type AttackRun = SignedLatency & {
+  attack: string;
+  hostile: HostileResult;
+  hostilePerSecond: number;
+  /** Hostile bytes received per second, MB. */
+  hostileMBPerSecond: number;
+  /** /healthz answered meanwhile (sequential probes, 100 ms apart), ms. */
+  healthzP50Ms: number;
+  healthzP99Ms: number;
+  cores: Record<string, number>;
+};
+
 export type SignatureAmplification = {
   bodyBytes: number;
   signatureSets: number;
@@ -44,15 +59,16 @@ export type SignatureAmplification = {
   signedRatePerSecond: number;
   seconds: number;
   alone: SignedLatency;
-  underAttack: SignedLatency & { hostile: HostileResult; hostilePerSecond: number; cores: Record<string, number> };
-  /** /healthz answered while under attack (sequential probes), ms. */
-  healthzUnderAttack: { p50Ms: number; p99Ms: number };
+  underAttack: AttackRun[];
   cpu: CpuPerRequest[];
 };
 
 const BODY_BYTES = 1_000_000;
 const SIGNATURE_SETS = 190;
 const CAPPED_SETS = 4;
+const HOSTILE_CLIENTS = 8;
+/** The report's load: eight clients, ~10 MB/s in all. */
+const REPORTED_MB_PER_SECOND = 10;
 
 function latency(answers: Array<{ status: number; ms: number }>): SignedLatency {
   const statusCounts: Record<string, number> = {};
@@ -68,8 +84,8 @@ function latency(answers: Array<{ status: number; ms: number }>): SignedLatency 
   };
 }
 
-function hostileHeaders(sets: number, nowSeconds: number): Record<string, string> {
-  return { 'content-type': 'application/json', 'persona-signature': hostileSignatureHeader(sets, nowSeconds) };
+function hostileHeaders(sets: number): Record<string, string> {
+  return { 'content-type': 'application/json', 'persona-signature': hostileSignatureHeader(sets, Math.floor(Date.now() / 1000)) };
 }
 
 export async function signatureAmplification(ctx: BenchContext): Promise<SignatureAmplification> {
@@ -77,7 +93,6 @@ export async function signatureAmplification(ctx: BenchContext): Promise<Signatu
   const seconds = quick ? 4 : 10;
   const cpuSecondsPerCase = quick ? 3 : 6;
   const ratePerSecond = 20;
-  const hostileClients = 8;
   const { backends } = ctx;
   await backends.flush();
   const ingress = await ctx.ingressServer();
@@ -96,25 +111,48 @@ export async function signatureAmplification(ctx: BenchContext): Promise<Signatu
   ctx.log(`signature amplification: signed requests alone, ${ratePerSecond} req/s for ${seconds} s`);
   const alone = latency(await signedRun(seconds));
 
-  ctx.log(`signature amplification: the same with ${hostileClients} clients sending ${SIGNATURE_SETS} sets on ${BODY_BYTES / 1e6} MB`);
-  const nowSeconds = Math.floor(Date.now() / 1000);
-  const attack = await startHostileClients({ url: ingress.url, path: '/webhooks/persona', headers: hostileHeaders(SIGNATURE_SETS, nowSeconds), body, clients: hostileClients });
-  const healthz: number[] = [];
-  let probing = true;
-  const probe = (async () => {
-    while (probing) {
-      const started = performance.now();
-      await fetch(`${ingress.url}/healthz`).then((r) => r.arrayBuffer()).catch(() => undefined);
-      healthz.push(performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  const measured = await measureCores({ ingress: ingress.child.pid, redis: backends.redisPid, orchestrator: process.pid }, () => signedRun(seconds));
-  probing = false;
-  await probe;
-  const hostile = await attack.stop(60_000);
-  await backends.settle();
-  const underAttack = { ...latency(measured.value), hostile, hostilePerSecond: round(hostile.answered / hostile.seconds, 1), cores: measured.cores };
+  const attackRun = async (attack: string, intervalMs: number | undefined): Promise<AttackRun> => {
+    ctx.log(`signature amplification: signed requests with ${attack}`);
+    const clients = await startHostileClients({
+      url: ingress.url,
+      path: '/webhooks/persona',
+      headers: hostileHeaders(SIGNATURE_SETS),
+      body,
+      clients: HOSTILE_CLIENTS,
+      ...(intervalMs === undefined ? {} : { intervalMs }),
+    });
+    const healthz: number[] = [];
+    let probing = true;
+    const probe = (async () => {
+      while (probing) {
+        const started = performance.now();
+        await fetch(`${ingress.url}/healthz`).then((r) => r.arrayBuffer()).catch(() => undefined);
+        healthz.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const measured = await measureCores({ ingress: ingress.child.pid, redis: backends.redisPid, orchestrator: process.pid }, () => signedRun(seconds));
+    probing = false;
+    await probe;
+    const hostile = await clients.stop(120_000);
+    await backends.settle();
+    return {
+      attack,
+      ...latency(measured.value),
+      hostile,
+      hostilePerSecond: round(hostile.answered / hostile.seconds, 1),
+      hostileMBPerSecond: round((hostile.answered * BODY_BYTES) / 1e6 / hostile.seconds, 1),
+      healthzP50Ms: round(percentile(healthz, 50), 1),
+      healthzP99Ms: round(percentile(healthz, 99), 1),
+      cores: measured.cores,
+    };
+  };
+
+  const intervalMs = Math.round((HOSTILE_CLIENTS * BODY_BYTES) / (REPORTED_MB_PER_SECOND * 1e6) * 1000);
+  const underAttack = [
+    await attackRun(`${HOSTILE_CLIENTS} clients at ~${REPORTED_MB_PER_SECOND} MB/s in all (the report's load; one request per client per ${intervalMs} ms at most)`, intervalMs),
+    await attackRun(`${HOSTILE_CLIENTS} clients in a closed loop (as fast as answered: a bandwidth flood)`, undefined),
+  ];
 
   const cpu: CpuPerRequest[] = [];
   const cases: Array<{ request: string; sets: number }> = [
@@ -125,11 +163,11 @@ export async function signatureAmplification(ctx: BenchContext): Promise<Signatu
   for (const { request, sets } of cases) {
     ctx.log(`signature amplification: ingress CPU per request, ${request}, 2 clients for ${cpuSecondsPerCase} s`);
     // One request first, so a connection and any lazy setup are not in the figure.
-    await timedPost(new Agent(), ingress.url, '/webhooks/persona', hostileHeaders(sets, Math.floor(Date.now() / 1000)), body);
+    await timedPost(new Agent(), ingress.url, '/webhooks/persona', hostileHeaders(sets), body);
     const before = cpuSeconds(ingress.child.pid);
-    const clients = await startHostileClients({ url: ingress.url, path: '/webhooks/persona', headers: hostileHeaders(sets, Math.floor(Date.now() / 1000)), body, clients: 2 });
+    const clients = await startHostileClients({ url: ingress.url, path: '/webhooks/persona', headers: hostileHeaders(sets), body, clients: 2 });
     await new Promise((resolve) => setTimeout(resolve, cpuSecondsPerCase * 1000));
-    const result = await clients.stop(60_000);
+    const result = await clients.stop(120_000);
     const after = cpuSeconds(ingress.child.pid);
     const used = before !== undefined && after !== undefined ? after - before : Number.NaN;
     cpu.push({
@@ -143,41 +181,31 @@ export async function signatureAmplification(ctx: BenchContext): Promise<Signatu
   }
   await backends.flush();
 
-  return {
-    bodyBytes: BODY_BYTES,
-    signatureSets: SIGNATURE_SETS,
-    hostileClients,
-    signedRatePerSecond: ratePerSecond,
-    seconds,
-    alone,
-    underAttack,
-    healthzUnderAttack: { p50Ms: round(percentile(healthz, 50), 1), p99Ms: round(percentile(healthz, 99), 1) },
-    cpu,
-  };
+  return { bodyBytes: BODY_BYTES, signatureSets: SIGNATURE_SETS, hostileClients: HOSTILE_CLIENTS, signedRatePerSecond: ratePerSecond, seconds, alone, underAttack, cpu };
 }
 
 /** The section's markdown, in the style of bench/lib/report.ts. */
 export function renderSignatureAmplification(s: SignatureAmplification, heading = '**Signature amplification**'): string[] {
   const statuses = (counts: Record<string, number>) => Object.entries(counts).map(([status, n]) => `${status}: ${n}`).join(', ');
-  const out: string[] = [];
-  out.push(
+  const row = (name: string, l: SignedLatency, extra: string[]) => `| ${name} | ${l.sent} | ${l.accepted} | ${l.p50Ms} | ${l.p99Ms} | ${l.maxMs} | ${extra.join(' | ')} |`;
+  return [
     '',
     `${heading} — signed webhooks (fixture mix) open loop at ${s.signedRatePerSecond} req/s for ${s.seconds} s, alone and while ${s.hostileClients} clients send ` +
-      `\`Persona-Signature\` with ${s.signatureSets} \`t=…,v1=…\` sets (distinct fresh timestamps, wrong signatures) on a ${s.bodyBytes / 1e6} MB body in a loop.`,
+      `\`Persona-Signature\` with ${s.signatureSets} \`t=…,v1=…\` sets (distinct fresh timestamps, wrong signatures) on a ${s.bodyBytes / 1e6} MB body.`,
     '',
-    '| signed requests | sent | 202 | p50 ms | p99 ms | max ms |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    `| alone | ${s.alone.sent} | ${s.alone.accepted} | ${s.alone.p50Ms} | ${s.alone.p99Ms} | ${s.alone.maxMs} |`,
-    `| under attack | ${s.underAttack.sent} | ${s.underAttack.accepted} | ${s.underAttack.p50Ms} | ${s.underAttack.p99Ms} | ${s.underAttack.maxMs} |`,
-    '',
-    `Hostile requests answered: ${s.underAttack.hostile.answered} (${s.underAttack.hostilePerSecond}/s; ${statuses(s.underAttack.hostile.statusCounts)}; ` +
-      `${s.underAttack.hostile.errors} errors; median answer ${round(s.underAttack.hostile.p50Ms, 1)} ms). ` +
-      `/healthz under attack: p50 ${s.healthzUnderAttack.p50Ms} ms, p99 ${s.healthzUnderAttack.p99Ms} ms. ` +
-      `Cores during the attack: ${Object.entries(s.underAttack.cores).map(([name, n]) => `${name} ${n}`).join(', ')}.`,
+    '| signed requests | sent | 202 | p50 ms | p99 ms | max ms | hostile answered (/s, MB/s) | /healthz p50 / p99 ms | cores (ingress, machine) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    row('alone', s.alone, ['–', '–', '–']),
+    ...s.underAttack.map((a) =>
+      row(a.attack, a, [
+        `${a.hostile.answered} (${a.hostilePerSecond}/s, ${a.hostileMBPerSecond} MB/s; ${statuses(a.hostile.statusCounts)}; ${a.hostile.errors} errors)`,
+        `${a.healthzP50Ms} / ${a.healthzP99Ms}`,
+        `${a.cores.ingress ?? '?'}, ${a.cores.machine ?? '?'}`,
+      ]),
+    ),
     '',
     '| unauthenticated 1 MB request (2 clients, closed loop) | answered | answers | ingress CPU µs / request | median answer ms |',
     '| --- | ---: | --- | ---: | ---: |',
     ...s.cpu.map((c) => `| ${c.request} | ${c.answered} | ${statuses(c.statusCounts)} | ${c.cpuUsPerRequest.toLocaleString('en-US')} | ${c.p50Ms} |`),
-  );
-  return out;
+  ];
 }

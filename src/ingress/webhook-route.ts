@@ -2,11 +2,13 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import sjson from 'secure-json-parse';
 import type { Config } from '../config/config.ts';
 import type { RawEvent } from '../normalizers/normalizer.ts';
+import { decodeRawBody } from '../normalizers/raw-event.ts';
 import { sha256Hex } from '../shared/crypto.ts';
 import { HttpError } from '../shared/errors.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { isProviderId } from '../shared/providers.ts';
 import type { AuthContext } from './auth/auth-scheme.ts';
+import { closeIfLargeBodyPending, declaredBodyLimit } from './body-limit.ts';
 import type { EventStore } from './event-store.ts';
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from './json-depth.ts';
 import type { ProviderIngress } from './providers/provider-ingress.ts';
@@ -35,8 +37,10 @@ function keptHeaders(req: Request, names: readonly string[]): Record<string, str
 }
 
 /**
- * POST /webhooks/:provider. Order matters: unknown providers and header-only credentials are refused
- * before the body is read; signatures are checked on the raw bytes before anything parses them.
+ * POST /webhooks/:provider. Order matters: unknown providers, a declared body over MAX_BODY_BYTES,
+ * and whatever the headers alone can refuse (header-only credentials; a missing, malformed, oversized
+ * or stale signature header) are answered before the body is read; signatures are checked on the raw
+ * bytes before anything parses them.
  */
 export function webhookRoute(deps: Deps): RequestHandler[] {
   const now = deps.now ?? (() => Date.now());
@@ -45,6 +49,7 @@ export function webhookRoute(deps: Deps): RequestHandler[] {
     const id = String(req.params.provider);
     const credentials = isProviderId(id) ? deps.config.credentials[id] : undefined;
     if (!isProviderId(id) || !credentials) {
+      closeIfLargeBodyPending(req, res);
       res.status(404).json({ error: 'not_found' });
       return;
     }
@@ -56,8 +61,20 @@ export function webhookRoute(deps: Deps): RequestHandler[] {
       nowSeconds: Math.floor(now() / 1000),
       toleranceSeconds: deps.config.toleranceSeconds,
     } satisfies AuthContext;
-    const { provider, auth } = locals(res);
-    provider.auth.checkHeaders?.(auth, credentials);
+    next();
+  };
+
+  const tooLarge = declaredBodyLimit(deps.config.maxBodyBytes);
+
+  const checkHeaders: RequestHandler = (req, res, next) => {
+    const { provider, credentials, auth } = locals(res);
+    try {
+      provider.auth.checkHeaders?.(auth, credentials);
+    } catch (error) {
+      // Refused before the body is read: a large one is not read at all.
+      closeIfLargeBodyPending(req, res);
+      throw error;
+    }
     next();
   };
 
@@ -90,7 +107,8 @@ export function webhookRoute(deps: Deps): RequestHandler[] {
       provider: provider.id,
       key,
       receivedAt: new Date(now()).toISOString(),
-      body: text,
+      // The exact bytes, also when they are not valid UTF-8 (`text` has U+FFFD there): src/normalizers/raw-event.ts.
+      body: decodeRawBody(body),
       headers: keptHeaders(req, provider.keptHeaders),
     };
     const stopTimer = deps.metrics.enqueueSeconds.startTimer();
@@ -101,5 +119,5 @@ export function webhookRoute(deps: Deps): RequestHandler[] {
     else res.status(200).json({ status: 'duplicate', id: key });
   };
 
-  return [locate, readBody, accept];
+  return [locate, tooLarge, checkHeaders, readBody, accept];
 }

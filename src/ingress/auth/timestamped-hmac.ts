@@ -7,6 +7,15 @@ type SignatureSet = { timestamp: number; signatures: Buffer[] };
 const HEX_SHA256 = /^[0-9a-f]{64}$/i;
 
 /**
+ * The most `t=…,v1=…` sets one header may carry. Persona sends two during a rotation; every set with
+ * its own fresh timestamp costs one HMAC of the whole body per secret, so an unbounded count lets an
+ * unauthenticated request buy a multiple of a real one's CPU.
+ */
+export const MAX_SIGNATURE_SETS = 4;
+/** The longest signature header accepted (two sets are ~160 bytes). */
+export const MAX_SIGNATURE_HEADER_BYTES = 1024;
+
+/**
  * Parses `t=<unix>,v1=<hex>` sets. During a rotation Persona sends two sets separated by a space;
  * Stripe-style senders may also repeat `v1=` inside one set. Unknown keys (v0, …) are ignored.
  */
@@ -28,25 +37,55 @@ export function parseSignatureHeader(header: string): SignatureSet[] {
   return sets;
 }
 
+/**
+ * The cheap checks, all before any HMAC (and, from checkHeaders, before the body is read): the
+ * header is present, short, carries at most MAX_SIGNATURE_SETS well-formed sets, and at least one of
+ * them has a timestamp within the tolerance. Returns the candidate signatures by fresh timestamp: the
+ * signed payload `<t>.<body>` depends only on t, so each distinct t needs one HMAC per secret.
+ */
+function freshSignatures(headerName: string, ctx: AuthContext): Map<number, Buffer[]> {
+  const header = headerValue(ctx.headers, headerName);
+  if (!header) throw new UnauthorizedError(`missing ${headerName} header`);
+  if (header.length > MAX_SIGNATURE_HEADER_BYTES) {
+    throw new UnauthorizedError(`${headerName} header is longer than ${MAX_SIGNATURE_HEADER_BYTES} bytes`);
+  }
+  const chunks = header.trim().split(/\s+/).length;
+  if (chunks > MAX_SIGNATURE_SETS) {
+    throw new UnauthorizedError(`${headerName} header carries ${chunks} signature sets; at most ${MAX_SIGNATURE_SETS} are accepted`);
+  }
+  const sets = parseSignatureHeader(header);
+  if (sets.length === 0) throw new UnauthorizedError(`malformed ${headerName} header`);
+
+  const byTimestamp = new Map<number, Buffer[]>();
+  for (const set of sets) {
+    if (!isWithinTolerance(set.timestamp, ctx)) continue;
+    const candidates = byTimestamp.get(set.timestamp);
+    if (candidates) candidates.push(...set.signatures);
+    else byTimestamp.set(set.timestamp, [...set.signatures]);
+  }
+  if (byTimestamp.size === 0) throw new UnauthorizedError('signature timestamp outside the tolerance');
+  return byTimestamp;
+}
+
 /** Stripe-style signatures: HMAC-SHA256 over `<t>.<raw body>`, hex, in one header (Persona, Plextera). */
 export function timestampedHmac(headerName: string): AuthScheme {
   return {
+    checkHeaders(ctx: AuthContext): void {
+      freshSignatures(headerName, ctx);
+    },
     checkBody(body: Buffer, ctx: AuthContext, secrets: readonly string[]): void {
-      const header = headerValue(ctx.headers, headerName);
-      if (!header) throw new UnauthorizedError(`missing ${headerName} header`);
-      const sets = parseSignatureHeader(header);
-      if (sets.length === 0) throw new UnauthorizedError(`malformed ${headerName} header`);
-
-      let fresh = false;
-      for (const set of sets) {
-        if (!isWithinTolerance(set.timestamp, ctx)) continue;
-        fresh = true;
+      // Parsed again (a bounded header: cheap) so the body check stands on its own.
+      const byTimestamp = freshSignatures(headerName, ctx);
+      for (const [timestamp, candidates] of byTimestamp) {
         for (const secret of secrets) {
-          const expected = hmacSha256(secret, `${set.timestamp}.`, body);
-          if (set.signatures.some((candidate) => safeEqual(candidate, expected))) return;
+          const expected = hmacSha256(secret, `${timestamp}.`, body);
+          // Every candidate of this t is compared, in constant time, whatever the earlier ones gave.
+          let matched = false;
+          for (const candidate of candidates) if (safeEqual(candidate, expected)) matched = true;
+          if (matched) return;
         }
       }
-      throw new UnauthorizedError(fresh ? 'signature does not match' : 'signature timestamp outside the tolerance');
+      throw new UnauthorizedError('signature does not match');
     },
     sign(body: string, secret: string, nowSeconds: number) {
       const signature = hmacSha256(secret, `${nowSeconds}.${body}`).toString('hex');
