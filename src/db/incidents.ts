@@ -125,7 +125,9 @@ select
   (select coalesce(jsonb_agg(distinct jsonb_build_array(e.provider, e.subject_id, e.alert->'failing'->>'incidentId')), '[]'::jsonb)
    from unnest($6::text[], $7::text[]) as r(provider, subject_id)
    join webhook_events e on e.provider = r.provider and e.subject_id = r.subject_id
-   where e.status in ('failed', 'partial') and e.alert->'failing' is not null) as counted,
+   -- status || '': not an index condition, so that the planner takes the run's index (provider,
+   -- subject_id) even with stale statistics, instead of scanning a provider's failures per run.
+   where e.status || '' in ('failed', 'partial') and e.alert->'failing' is not null) as counted,
   (select coalesce(jsonb_agg(jsonb_build_object(
             'id', i.id::text, 'provider', i.provider, 'subjectId', i.subject_id, 'openedAt', i.opened_at)), '[]'::jsonb)
    from unnest($8::text[], $9::text[]) as r(provider, subject_id)
