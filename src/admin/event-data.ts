@@ -5,6 +5,7 @@ import type { Incident, IncidentKind } from '../db/incidents.ts';
 import type { JobRun, StoredEvent } from '../db/queries.ts';
 import { dedupIdOf } from '../ingress/event-store.ts';
 import type { EventCategory, EventStatus } from '../normalizers/normalized-event.ts';
+import { displayText } from '../normalizers/raw-event.ts';
 import { findDeadLetters, type DeadLetter } from '../replay/dead-letters.ts';
 import type { OpenReplayQueues } from '../replay/replay-queues.ts';
 import { withDeadline } from '../shared/deadline.ts';
@@ -23,8 +24,11 @@ export type RawBody = {
   text: string;
   /** Whether `text` parses as JSON (then shown re-indented, every token kept as sent). */
   json: boolean;
-  /** The ingest job holds the bytes as received; the database's jsonb copy has its keys reordered. */
-  source: 'ingest job' | 'database';
+  /**
+   * The ingest job and the stored bytes (webhook_events.raw_bytes) hold the body as received; the
+   * database's jsonb copy (rows older than raw_bytes) has its keys reordered.
+   */
+  source: 'ingest job' | 'stored bytes' | 'database';
 };
 
 export type IngestView = {
@@ -125,7 +129,8 @@ export async function readEventPage(
   }
   const events = value(runEvents, { events: [], truncated: false }, "the run's events (database)");
   const sentBody: unknown = job ? record(job.data).body : undefined;
-  const jobBody = typeof sentBody === 'string' ? sentBody : undefined;
+  // Bytes that were not UTF-8 travel escaped in the job (src/normalizers/raw-event.ts): shown as U+FFFD.
+  const jobBody = typeof sentBody === 'string' ? displayText(sentBody) : undefined;
   return {
     event,
     run: value(run, undefined, 'the run (database)'),
@@ -159,9 +164,9 @@ type EventRow = {
 async function readEvent(db: Queryable, key: string): Promise<{ event: EventRecord; rawFromDb: RawBody | undefined } | undefined> {
   // A body that was not JSON is stored as one jsonb string: `#>> '{}'` gives its text back.
   const { rows } = await db.query<
-    EventRow & { event: unknown; alert: unknown; stored_at: Date; raw_is_text: boolean; raw_text: string | null }
+    EventRow & { event: unknown; alert: unknown; stored_at: Date; raw_is_text: boolean; raw_text: string | null; raw_bytes: Uint8Array | null }
   >(
-    `select ${EVENT_COLUMNS}, event, alert, stored_at,
+    `select ${EVENT_COLUMNS}, event, alert, stored_at, raw_bytes,
             jsonb_typeof(raw) = 'string' as raw_is_text,
             case when jsonb_typeof(raw) = 'string' then raw #>> '{}' else raw::text end as raw_text
      from webhook_events where id = $1`,
@@ -176,7 +181,15 @@ async function readEvent(db: Queryable, key: string): Promise<{ event: EventReco
       alert: isRecord(row.alert) ? (row.alert as AlertNotes) : null,
       storedAt: iso(row.stored_at),
     },
-    rawFromDb: row.raw_text === null ? undefined : row.raw_is_text ? rawBody(row.raw_text, 'database') : { text: prettyJson(row.raw_text), json: true, source: 'database' },
+    rawFromDb:
+      // The exact bytes when the row has them (migration 3); else the jsonb copy, whose keys are reordered.
+      row.raw_bytes !== null
+        ? rawBody(Buffer.from(row.raw_bytes).toString('utf8'), 'stored bytes')
+        : row.raw_text === null
+          ? undefined
+          : row.raw_is_text
+            ? rawBody(row.raw_text, 'database')
+            : { text: prettyJson(row.raw_text), json: true, source: 'database' },
   };
 }
 

@@ -269,7 +269,7 @@ function rawSection({ rawBody }: EventPageData): SafeHtml {
       ${rawBody === undefined
         ? html`<p class="empty">Not stored.</p>`
         : html`<p class="hint">${rawBody.json ? 'JSON, re-indented' : 'Not JSON: the text as received'};
-            from the ${rawBody.source}${rawBody.source === 'database' && rawBody.json ? ' (keys in the database’s order)' : ' (as received)'}.</p>
+            ${rawBody.source === 'stored bytes' ? 'from the database, byte for byte as received' : `from the ${rawBody.source}${rawBody.source === 'database' && rawBody.json ? ' (keys in the database’s order)' : ' (as received)'}`}.</p>
           <pre class="raw">${rawBody.text}</pre>`}
     </section>`;
 }
