@@ -1,6 +1,6 @@
 import type { BenchChild } from '../lib/child.ts';
 import type { BenchContext } from '../lib/context.ts';
-import { keysIn } from '../lib/alert-keys.ts';
+import { keysIn } from '../../test/support/alert-keys.ts';
 import { hooklineEnv } from '../lib/env.ts';
 import type { AlertLog, BurstResult, StandInMessage } from '../lib/messages.ts';
 import { median } from '../lib/stats.ts';

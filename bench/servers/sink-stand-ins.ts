@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { messageTokens } from '../../test/support/alert-keys.ts';
 import { onParentMessage, reportFailure, sendToParent } from './child-ipc.ts';
 
 async function main(): Promise<void> {
@@ -69,12 +70,7 @@ function slackAlerts(body: string): number {
   } catch {
     return 1;
   }
-  const keys = new Set(
-    text
-      .split(/[\s`()<>|[\],;"'*]+/)
-      .map((token) => token.replace(/[.:…]+$/, ''))
-      .filter((token) => KEY.test(token)),
-  );
+  const keys = new Set(messageTokens(text).flatMap(({ token }) => (KEY.test(token) ? [token] : [])));
   return Math.max(1, keys.size);
 }
 

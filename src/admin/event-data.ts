@@ -1,8 +1,8 @@
 import type { Job } from 'bullmq';
 import type { AlertNotes } from '../alerts/alert-item.ts';
 import type { Queryable } from '../db/db.ts';
-import type { Incident, IncidentKind } from '../db/incidents.ts';
-import type { JobRun, StoredEvent } from '../db/queries.ts';
+import { listIncidents, type Incident } from '../db/incidents.ts';
+import { jobRun, type JobRun, type StoredEvent } from '../db/queries.ts';
 import { dedupIdOf } from '../ingress/event-store.ts';
 import type { EventCategory, EventStatus } from '../normalizers/normalized-event.ts';
 import { displayText } from '../normalizers/raw-event.ts';
@@ -102,9 +102,9 @@ export async function readEventPage(
   const seriesId = event.parentId ?? event.subjectId;
 
   const [run, runEvents, incidents, letters, ingestJob] = await Promise.allSettled([
-    bounded(readRun(db, event.provider, event.subjectId)),
+    bounded(jobRun(db, event.provider, event.subjectId)),
     bounded(readRunEvents(db, event.provider, event.subjectId)),
-    bounded(readIncidents(db, event.provider, seriesId)),
+    bounded(listIncidents(db, { provider: event.provider, seriesId, limit: INCIDENTS_LIMIT })),
     bounded(findDeadLetters(queues, { key, limit: DEAD_LETTERS_LIMIT })),
     bounded(readIngestJob(queues, key)),
   ]);
@@ -193,35 +193,6 @@ async function readEvent(db: Queryable, key: string): Promise<{ event: EventReco
   };
 }
 
-type JobRunRow = EventRow & { event_id: string; error_code: string | null; error_message: string | null; updated_at: Date };
-
-async function readRun(db: Queryable, provider: ProviderId, subjectId: string): Promise<JobRun | undefined> {
-  const { rows } = await db.query<JobRunRow>(
-    `select provider, subject_id, subject_name, parent_id, parent_name, category, type, status,
-            occurred_at, event_id, summary, error_code, error_message, updated_at
-     from job_runs where provider = $1 and subject_id = $2`,
-    [provider, subjectId],
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  return {
-    provider: row.provider,
-    subjectId: row.subject_id,
-    subjectName: row.subject_name,
-    parentId: row.parent_id,
-    parentName: row.parent_name,
-    category: row.category,
-    type: row.type,
-    status: row.status,
-    occurredAt: iso(row.occurred_at),
-    eventId: row.event_id,
-    summary: row.summary,
-    errorCode: row.error_code,
-    errorMessage: row.error_message,
-    updatedAt: iso(row.updated_at),
-  };
-}
-
 /** The latest events of the run (the subject index serves it), returned oldest first. */
 async function readRunEvents(db: Queryable, provider: ProviderId, subjectId: string): Promise<{ events: StoredEvent[]; truncated: boolean }> {
   const { rows } = await db.query<EventRow>(
@@ -232,59 +203,6 @@ async function readRunEvents(db: Queryable, provider: ProviderId, subjectId: str
     [provider, subjectId, RUN_EVENTS_LIMIT + 1],
   );
   return { events: rows.slice(0, RUN_EVENTS_LIMIT).reverse().map(storedEvent), truncated: rows.length > RUN_EVENTS_LIMIT };
-}
-
-type IncidentRow = {
-  id: string;
-  provider: ProviderId;
-  kind: IncidentKind;
-  series_id: string;
-  series_name: string | null;
-  subject_id: string | null;
-  opened_at: Date;
-  resolved_at: Date | null;
-  runs_failed: number;
-  first_event_id: string | null;
-  last_event_id: string;
-  last_failed_at: Date | null;
-  resolved_by_event_id: string | null;
-  notified_at: Date | null;
-  stuck_after_seconds: number | null;
-  created_at: Date;
-  updated_at: Date;
-};
-
-/** The series' incidents, failing and stuck (a stuck incident's series is its run's), open first. */
-async function readIncidents(db: Queryable, provider: ProviderId, seriesId: string): Promise<Incident[]> {
-  const { rows } = await db.query<IncidentRow>(
-    `select id::text as id, provider, kind, series_id, series_name, subject_id, opened_at, resolved_at, runs_failed,
-            first_event_id, last_event_id, last_failed_at, resolved_by_event_id, notified_at, stuck_after_seconds,
-            created_at, updated_at
-     from incidents
-     where provider = $1 and series_id = $2
-     order by (resolved_at is null) desc, opened_at desc, id desc
-     limit $3`,
-    [provider, seriesId, INCIDENTS_LIMIT],
-  );
-  return rows.map((row) => ({
-    id: row.id,
-    provider: row.provider,
-    kind: row.kind,
-    seriesId: row.series_id,
-    seriesName: row.series_name,
-    subjectId: row.subject_id,
-    openedAt: iso(row.opened_at),
-    resolvedAt: row.resolved_at === null ? null : iso(row.resolved_at),
-    runsFailed: Number(row.runs_failed),
-    firstEventId: row.first_event_id,
-    lastEventId: row.last_event_id,
-    lastFailedAt: row.last_failed_at === null ? null : iso(row.last_failed_at),
-    resolvedByEventId: row.resolved_by_event_id,
-    notifiedAt: row.notified_at === null ? null : iso(row.notified_at),
-    stuckAfterSeconds: row.stuck_after_seconds === null ? null : Number(row.stuck_after_seconds),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  }));
 }
 
 /**

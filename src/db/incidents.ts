@@ -641,7 +641,14 @@ export type Incident = {
   updatedAt: string;
 };
 
-export type IncidentFilter = { provider?: ProviderId; kind?: IncidentKind; openOnly?: boolean; limit?: number };
+export type IncidentFilter = {
+  provider?: ProviderId;
+  /** One series' incidents (failing and stuck: a stuck incident's series is its run's). */
+  seriesId?: string;
+  kind?: IncidentKind;
+  openOnly?: boolean;
+  limit?: number;
+};
 
 type IncidentRow = {
   id: string;
@@ -671,10 +678,10 @@ export async function listIncidents(db: Queryable, filter: IncidentFilter = {}):
             created_at, updated_at
      from incidents
      where ($1::text is null or provider = $1) and ($2::text is null or kind = $2)
-       and (not $3::boolean or resolved_at is null)
+       and (not $3::boolean or resolved_at is null) and ($5::text is null or series_id = $5)
      order by (resolved_at is null) desc, opened_at desc, id desc
      limit $4`,
-    [filter.provider ?? null, filter.kind ?? null, filter.openOnly ?? false, clampLimit(filter.limit, 100)],
+    [filter.provider ?? null, filter.kind ?? null, filter.openOnly ?? false, clampLimit(filter.limit, 100), filter.seriesId ?? null],
   );
   return rows.map((row) => ({
     id: row.id,

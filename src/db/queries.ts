@@ -84,7 +84,22 @@ export async function jobRuns(db: Queryable, filter: JobRunFilter = {}): Promise
      limit $3`,
     [filter.provider ?? null, filter.status ?? null, clampLimit(filter.limit, 200)],
   );
-  return rows.map((row) => ({
+  return rows.map(toJobRun);
+}
+
+/** One run's job_runs row: its latest status and the event that set it. */
+export async function jobRun(db: Queryable, provider: ProviderId, subjectId: string): Promise<JobRun | undefined> {
+  const { rows } = await db.query<JobRunRow>(
+    `select provider, subject_id, subject_name, parent_id, parent_name, category, type, status,
+            occurred_at, event_id, summary, error_code, error_message, updated_at
+     from job_runs where provider = $1 and subject_id = $2`,
+    [provider, subjectId],
+  );
+  return rows[0] ? toJobRun(rows[0]) : undefined;
+}
+
+function toJobRun(row: JobRunRow): JobRun {
+  return {
     provider: row.provider,
     subjectId: row.subject_id,
     subjectName: row.subject_name,
@@ -99,7 +114,7 @@ export async function jobRuns(db: Queryable, filter: JobRunFilter = {}): Promise
     errorCode: row.error_code,
     errorMessage: row.error_message,
     updatedAt: iso(row.updated_at),
-  }));
+  };
 }
 
 type EventRow = {

@@ -1,5 +1,4 @@
 import { SinkError } from '../shared/errors.ts';
-import type { SinkId } from './sink.ts';
 
 /**
  * Settles with `work`, or rejects (retryable) as soon as `signal` aborts. `work` itself may still

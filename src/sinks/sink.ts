@@ -3,8 +3,6 @@ import type { NormalizedEvent } from '../normalizers/normalized-event.ts';
 
 export const SINK_KINDS = ['database', 'slack', 'email'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
-/** @deprecated the kind of a sink; destinations have ids of their own (`slack`, `slack-crm`, `email-…`). */
-export type SinkId = SinkKind;
 
 export type Delivery = {
   event: NormalizedEvent;

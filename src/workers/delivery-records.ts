@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import { sha256Hex } from '../shared/crypto.ts';
-import type { SinkId } from '../sinks/sink.ts';
 
 /**
  * Slack and email cannot deduplicate for us, so each delivery is recorded in Redis after it

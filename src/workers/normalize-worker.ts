@@ -40,7 +40,7 @@ const MAX_BATCH = 500;
 const MAX_IN_FLIGHT = 2;
 
 /** The database fallback job's id derives from the ingest job: a retried ingest never adds a second. */
-export function deliveryJobId(ingestJobId: string, sink: string): string {
+function deliveryJobId(ingestJobId: string, sink: string): string {
   return `${ingestJobId}-${sink}`;
 }
 

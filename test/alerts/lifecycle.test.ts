@@ -135,7 +135,13 @@ describe('recoveries', () => {
       personaEvent('evt_o1', 'importer-pipeline-run.errored', 'mprtpr_o1', { at: ago(30_000) }),
       personaEvent('evt_o1', 'importer-pipeline-run.errored', 'mprtpr_o1', { at: ago(30_000) }),
     ];
-    for (const body of bodies) await sendSigned(pl.baseUrl, 'persona', body);
+    // The success is stored first (received first): the failure that occurred before it arrives late.
+    // (Sent back to back, the two could be written in either order, and in occurred_at order the
+    // failure would rightly open an incident that the success resolves.)
+    const [success, ...failures] = bodies;
+    await sendSigned(pl.baseUrl, 'persona', success ?? '');
+    await waitFor(async () => Number((await pl.db.query<{ n: string }>(`select count(*) as n from webhook_events`)).rows[0]?.n) === 1, 15_000, 'the success stored');
+    for (const body of failures) await sendSigned(pl.baseUrl, 'persona', body);
     await waitFor(async () => keysIn(slack.texts.join('\n'), new Set(['persona:evt_o1'])).length === 1, 15_000, 'the failure');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     // The late failure is older than the series' success: reported, but opens no incident.

@@ -1,15 +1,15 @@
 /**
- * The event keys a message names, among the keys a test sent. Messages name keys verbatim (SPEC
- * section 6), inside prose or `code`; a key is counted when it stands as a whole token, so
- * `reachfive:job_1` is not found inside `reachfive:job_10`.
+ * The tokens of a message's text: keys are named verbatim (SPEC section 6), inside prose or `code`,
+ * so a key is a whole token and `reachfive:job_1` is never found inside `reachfive:job_10`.
+ * Shared by the tests, the faults ledgers and the bench's stand-ins.
  */
+export function messageTokens(text: string): Array<{ token: string; raw: string }> {
+  return text.split(/[\s`()<>|[\],;"'*]+/).map((raw) => ({ token: raw.replace(/[.:…]+$/, ''), raw }));
+}
+
+/** The event keys a message names, among the keys a test sent (a key may itself end in `.` or `:`). */
 export function keysIn(text: string, expected: ReadonlySet<string>): string[] {
-  const found: string[] = [];
-  for (const raw of text.split(/[\s`()<>|[\],;"'*]+/)) {
-    const token = raw.replace(/[.:…]+$/, '');
-    if (expected.has(token)) found.push(token);
-    else if (expected.has(raw)) found.push(raw);
-  }
+  const found = messageTokens(text).flatMap(({ token, raw }) => (expected.has(token) ? [token] : expected.has(raw) ? [raw] : []));
   return [...new Set(found)];
 }
 
