@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { NormalizeError } from '../shared/errors.ts';
-import { buildEvent } from './build-event.ts';
-import { optionalCount, optionalId, optionalObject, optionalText, optionalTimestamp, requiredId } from './fields.ts';
-import { camelCaseKeys } from './keys.ts';
-import type { EventStatus } from './normalized-event.ts';
-import type { Normalizer } from './normalizer.ts';
-import { parsePayload } from './parse-payload.ts';
-import { summarize } from './summary.ts';
+import { NormalizeError } from '../../shared/errors.ts';
+import type { EventFields } from '../../normalizers/build-event.ts';
+import { optionalCount, optionalId, optionalObject, optionalText, optionalTimestamp, requiredId } from '../../normalizers/fields.ts';
+import { camelCaseKeys } from '../../normalizers/keys.ts';
+import type { EventStatus } from '../../normalizers/normalized-event.ts';
+import { parsePayload } from '../../normalizers/parse-payload.ts';
 
 // Mapped on the event name: the run's `status` attribute is documented only for "errored".
 const STATUS_BY_EVENT: Readonly<Record<string, EventStatus>> = {
@@ -86,47 +84,43 @@ function rowsImported(counts: RunCounts): string | undefined {
   return changes.length > 0 ? `${imported} (${changes.join(', ')})` : imported;
 }
 
-export const persona: Normalizer = {
-  provider: 'persona',
-  normalize(payload, raw) {
-    const body = camelCaseKeys(payload);
-    const name = parsePayload('persona', envelopeSchema, body).data.attributes.name;
-    const status = Object.hasOwn(STATUS_BY_EVENT, name) ? STATUS_BY_EVENT[name] : undefined;
-    if (status === undefined) throw new NormalizeError(`persona: unknown event name '${name}'`);
+export function normalize(payload: unknown): EventFields {
+  const body = camelCaseKeys(payload);
+  const name = parsePayload(envelopeSchema, body).data.attributes.name;
+  const status = Object.hasOwn(STATUS_BY_EVENT, name) ? STATUS_BY_EVENT[name] : undefined;
+  if (status === undefined) throw new NormalizeError(`unknown event name '${name}'`);
 
-    const event = parsePayload('persona', payloadSchema, body).data.attributes;
-    const run = event.payload.data;
-    const runData = run.attributes?.runData;
-    // row-count is what the run processed; estimated-total-count is a guess made before reading and is not used.
-    const counts: RunCounts = {
-      total: runData?.rowCount ?? runData?.rowsRead,
-      succeeded: runData?.successCount,
-      failed: runData?.errorCount,
-      created: runData?.createdCount,
-      updated: runData?.updatedCount,
-    };
-    const pipelineId = run.relationships?.importerPipeline?.data?.id;
-    const parent =
-      pipelineId === undefined ? undefined : { id: pipelineId, name: includedName(event.payload.included, pipelineId) };
-    const subject = { id: run.id, name: run.attributes?.referenceId };
-    const error = status === 'failed' ? { message: rowsErrored(counts) } : undefined;
+  const event = parsePayload(payloadSchema, body).data.attributes;
+  const run = event.payload.data;
+  const runData = run.attributes?.runData;
+  // row-count is what the run processed; estimated-total-count is a guess made before reading and is not used.
+  const counts: RunCounts = {
+    total: runData?.rowCount ?? runData?.rowsRead,
+    succeeded: runData?.successCount,
+    failed: runData?.errorCount,
+    created: runData?.createdCount,
+    updated: runData?.updatedCount,
+  };
+  const pipelineId = run.relationships?.importerPipeline?.data?.id;
+  const parent =
+    pipelineId === undefined ? undefined : { id: pipelineId, name: includedName(event.payload.included, pipelineId) };
+  const subject = { id: run.id, name: run.attributes?.referenceId };
+  const error = status === 'failed' ? { message: rowsErrored(counts) } : undefined;
 
-    return buildEvent('persona', raw, {
-      type: name,
-      category: 'import',
+  return {
+    type: name,
+    category: 'import',
+    status,
+    occurredAt: [event.createdAt],
+    subject,
+    parent,
+    counts,
+    error,
+    summary: {
+      what: 'import',
+      label: { name: parent?.name ?? subject.name, id: subject.id },
       status,
-      occurredAt: [event.createdAt],
-      subject,
-      parent,
-      counts,
-      error,
-      summary: summarize({
-        provider: 'persona',
-        what: 'import',
-        label: { name: parent?.name ?? subject.name, id: subject.id },
-        status,
-        detail: error?.message ?? (status === 'succeeded' ? rowsImported(counts) : undefined),
-      }),
-    });
-  },
-};
+      detail: error?.message ?? (status === 'succeeded' ? rowsImported(counts) : undefined),
+    },
+  };
+}

@@ -1,11 +1,9 @@
 import { z } from 'zod';
-import { NormalizeError } from '../shared/errors.ts';
-import { buildEvent } from './build-event.ts';
-import { optionalId, optionalObject, optionalText, optionalTimestamp, requiredId } from './fields.ts';
-import type { EventStatus, NormalizedEvent } from './normalized-event.ts';
-import type { Normalizer, RawEvent } from './normalizer.ts';
-import { parsePayload } from './parse-payload.ts';
-import { summarize } from './summary.ts';
+import { NormalizeError } from '../../shared/errors.ts';
+import type { EventFields } from '../../normalizers/build-event.ts';
+import { optionalId, optionalObject, optionalText, optionalTimestamp, requiredId } from '../../normalizers/fields.ts';
+import type { EventStatus } from '../../normalizers/normalized-event.ts';
+import { parsePayload } from '../../normalizers/parse-payload.ts';
 
 type Kind = 'workflow' | 'extraction';
 type Outcome = 'completed' | 'failed' | 'rejected';
@@ -60,8 +58,8 @@ function failedStep(steps: readonly unknown[] | undefined): z.output<typeof step
     .findLast((step) => step.status?.toUpperCase() === 'FAILED');
 }
 
-function workflowRun(payload: unknown, raw: RawEvent, type: string, outcome: Outcome): NormalizedEvent {
-  const { occurredAt, data } = parsePayload('plextera', workflowRunSchema, payload);
+function workflowRun(payload: unknown, type: string, outcome: Outcome): EventFields {
+  const { occurredAt, data } = parsePayload(workflowRunSchema, payload);
   const status = STATUS[outcome];
   const step = failedStep(data.steps);
   const workflowId = data.workflow?.id ?? data.workflowId;
@@ -73,7 +71,7 @@ function workflowRun(payload: unknown, raw: RawEvent, type: string, outcome: Out
     status === 'failed'
       ? { code: data.error?.code, message: message ?? 'workflow run failed', step: step?.name ?? step?.id }
       : undefined;
-  return buildEvent('plextera', raw, {
+  return {
     type,
     category: 'workflow',
     status,
@@ -81,22 +79,21 @@ function workflowRun(payload: unknown, raw: RawEvent, type: string, outcome: Out
     subject,
     parent,
     error,
-    summary: summarize({
-      provider: 'plextera',
+    summary: {
       what: 'workflow',
       label: { name: parent?.name, id: parent?.id ?? subject.id },
       status,
       detail: status === 'failed' ? message : undefined,
-    }),
-  });
+    },
+  };
 }
 
-function extraction(payload: unknown, raw: RawEvent, type: string, outcome: Outcome): NormalizedEvent {
-  const { occurredAt, data } = parsePayload('plextera', extractionSchema, payload);
+function extraction(payload: unknown, type: string, outcome: Outcome): EventFields {
+  const { occurredAt, data } = parsePayload(extractionSchema, payload);
   const isOlderJob = type.startsWith('document-insights.job.');
   const id = isOlderJob ? (data.jobId ?? data.extractionId) : (data.extractionId ?? data.jobId);
   if (id === undefined) {
-    throw new NormalizeError(`plextera: data.${isOlderJob ? 'jobId' : 'extractionId'}: expected a string or an integer`);
+    throw new NormalizeError(`data.${isOlderJob ? 'jobId' : 'extractionId'}: expected a string or an integer`);
   }
   const status = STATUS[outcome];
   const subject = { id, name: data.document?.fileName };
@@ -108,32 +105,28 @@ function extraction(payload: unknown, raw: RawEvent, type: string, outcome: Outc
           message: message ?? (outcome === 'rejected' ? 'extraction rejected' : 'extraction failed'),
         }
       : undefined;
-  return buildEvent('plextera', raw, {
+  return {
     type,
     category: 'extraction',
     status,
     occurredAt: [occurredAt, data.completedAt],
     subject,
     error,
-    summary: summarize({
-      provider: 'plextera',
+    summary: {
       what: 'document extraction',
       label: subject,
       status,
       verb: outcome === 'rejected' ? 'was rejected' : undefined,
       detail: status === 'failed' ? message : undefined,
-    }),
-  });
+    },
+  };
 }
 
-export const plextera: Normalizer = {
-  provider: 'plextera',
-  normalize(payload, raw) {
-    const { eventType } = parsePayload('plextera', envelopeSchema, payload);
-    const event = Object.hasOwn(EVENTS, eventType) ? EVENTS[eventType] : undefined;
-    if (event === undefined) throw new NormalizeError(`plextera: unknown event type '${eventType}'`);
-    return event.kind === 'workflow'
-      ? workflowRun(payload, raw, eventType, event.outcome)
-      : extraction(payload, raw, eventType, event.outcome);
-  },
-};
+export function normalize(payload: unknown): EventFields {
+  const { eventType } = parsePayload(envelopeSchema, payload);
+  const event = Object.hasOwn(EVENTS, eventType) ? EVENTS[eventType] : undefined;
+  if (event === undefined) throw new NormalizeError(`unknown event type '${eventType}'`);
+  return event.kind === 'workflow'
+    ? workflowRun(payload, eventType, event.outcome)
+    : extraction(payload, eventType, event.outcome);
+}

@@ -1,11 +1,9 @@
 import { z } from 'zod';
-import { NormalizeError } from '../shared/errors.ts';
-import { buildEvent } from './build-event.ts';
-import { optionalId, optionalText } from './fields.ts';
-import type { EventCategory, EventStatus } from './normalized-event.ts';
-import type { Normalizer } from './normalizer.ts';
-import { parsePayload } from './parse-payload.ts';
-import { summarize } from './summary.ts';
+import { NormalizeError } from '../../shared/errors.ts';
+import type { EventFields } from '../../normalizers/build-event.ts';
+import { optionalId, optionalText } from '../../normalizers/fields.ts';
+import type { EventCategory, EventStatus } from '../../normalizers/normalized-event.ts';
+import { parsePayload } from '../../normalizers/parse-payload.ts';
 
 type Kind = 'task' | 'segment' | 'campaign' | 'item';
 type Ids = Partial<Record<Kind, string>>;
@@ -80,44 +78,40 @@ const payloadSchema = z.looseObject({
   item_id: optionalId,
 });
 
-export const personaclick: Normalizer = {
-  provider: 'personaclick',
-  normalize(payload, raw) {
-    const { operation: type, status: sentStatus } = parsePayload('personaclick', envelopeSchema, payload);
-    const operation = Object.hasOwn(OPERATIONS, type) ? OPERATIONS[type] : undefined;
-    if (operation === undefined) throw new NormalizeError(`personaclick: unknown operation '${type}'`);
-    const statusWord = sentStatus.trim().toLowerCase();
-    const status = Object.hasOwn(STATUSES, statusWord) ? STATUSES[statusWord] : undefined;
-    if (status === undefined) {
-      throw new NormalizeError(`personaclick: unknown status '${sentStatus}' for operation '${type}'`);
-    }
+export function normalize(payload: unknown): EventFields {
+  const { operation: type, status: sentStatus } = parsePayload(envelopeSchema, payload);
+  const operation = Object.hasOwn(OPERATIONS, type) ? OPERATIONS[type] : undefined;
+  if (operation === undefined) throw new NormalizeError(`unknown operation '${type}'`);
+  const statusWord = sentStatus.trim().toLowerCase();
+  const status = Object.hasOwn(STATUSES, statusWord) ? STATUSES[statusWord] : undefined;
+  if (status === undefined) {
+    throw new NormalizeError(`unknown status '${sentStatus}' for operation '${type}'`);
+  }
 
-    const body = parsePayload('personaclick', payloadSchema, payload);
-    const ids = { task: body.task_id, segment: body.segment_id, campaign: body.bulk_campaign_id, item: body.item_id };
-    const refs = operation.refs(ids);
-    // PersonaClick sends no timestamp and maybe no id: the operation then stands for its own subject,
-    // so job_runs still holds "the latest outcome of this operation".
-    const subject = { id: refs.subject?.id ?? type };
-    const label = refs.subject === undefined || refs.unlabelled ? undefined : { id: refs.subject.shown };
+  const body = parsePayload(payloadSchema, payload);
+  const ids = { task: body.task_id, segment: body.segment_id, campaign: body.bulk_campaign_id, item: body.item_id };
+  const refs = operation.refs(ids);
+  // PersonaClick sends no timestamp and maybe no id: the operation then stands for its own subject,
+  // so job_runs still holds "the latest outcome of this operation".
+  const subject = { id: refs.subject?.id ?? type };
+  const label = refs.subject === undefined || refs.unlabelled ? undefined : { id: refs.subject.shown };
 
-    const reason = body.message ?? (statusWord === 'spam' ? 'blocked as spam' : undefined);
-    const error = status === 'failed' ? { message: reason ?? `${operation.what} failed` } : undefined;
+  const reason = body.message ?? (statusWord === 'spam' ? 'blocked as spam' : undefined);
+  const error = status === 'failed' ? { message: reason ?? `${operation.what} failed` } : undefined;
 
-    return buildEvent('personaclick', raw, {
-      type,
-      category: operation.category,
+  return {
+    type,
+    category: operation.category,
+    status,
+    occurredAt: [],
+    subject,
+    parent: refs.parent && { id: refs.parent.id },
+    error,
+    summary: {
+      what: operation.what,
+      label,
       status,
-      occurredAt: [],
-      subject,
-      parent: refs.parent && { id: refs.parent.id },
-      error,
-      summary: summarize({
-        provider: 'personaclick',
-        what: operation.what,
-        label,
-        status,
-        detail: status === 'failed' ? reason : undefined,
-      }),
-    });
-  },
-};
+      detail: status === 'failed' ? reason : undefined,
+    },
+  };
+}

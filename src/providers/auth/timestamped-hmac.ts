@@ -1,13 +1,13 @@
 import { UnauthorizedError } from '../../shared/errors.ts';
 import { hmacSha256, safeEqual } from '../../shared/crypto.ts';
-import { headerValue, isWithinTolerance, type AuthContext, type AuthScheme } from './auth-scheme.ts';
+import { headerTitle, headerValue, isWithinTolerance, schemeName, type AuthContext, type AuthScheme } from './auth-scheme.ts';
 
 type SignatureSet = { timestamp: number; signatures: Buffer[] };
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/i;
 
 /**
- * The most `t=…,v1=…` sets one header may carry. Persona sends two during a rotation; every set with
+ * The most `t=…,v1=…` sets one header may carry. A sender rotating its secret sends two; every set with
  * its own fresh timestamp costs one HMAC of the whole body per secret, so an unbounded count lets an
  * unauthenticated request buy a multiple of a real one's CPU.
  */
@@ -16,7 +16,7 @@ export const MAX_SIGNATURE_SETS = 4;
 export const MAX_SIGNATURE_HEADER_BYTES = 1024;
 
 /**
- * Parses `t=<unix>,v1=<hex>` sets. During a rotation Persona sends two sets separated by a space;
+ * Parses `t=<unix>,v1=<hex>` sets. During a rotation a sender sends two sets separated by a space;
  * Stripe-style senders may also repeat `v1=` inside one set. Unknown keys (v0, …) are ignored.
  */
 export function parseSignatureHeader(header: string): SignatureSet[] {
@@ -67,7 +67,7 @@ function freshSignatures(headerName: string, ctx: AuthContext): Map<number, Buff
   return byTimestamp;
 }
 
-/** Stripe-style signatures: HMAC-SHA256 over `<t>.<raw body>`, hex, in one header (Persona, Plextera). */
+/** Stripe-style signatures: HMAC-SHA256 over `<t>.<raw body>`, hex, in one header. */
 export function timestampedHmac(headerName: string): AuthScheme {
   return {
     checkHeaders(ctx: AuthContext): void {
@@ -90,6 +90,16 @@ export function timestampedHmac(headerName: string): AuthScheme {
     sign(body: string, secret: string, nowSeconds: number) {
       const signature = hmacSha256(secret, `${nowSeconds}.${body}`).toString('hex');
       return { headers: { [headerName]: `t=${nowSeconds},v1=${signature}` }, query: {} };
+    },
+    secretHeaders: [headerName],
+    secretQuery: [],
+    openApi: {
+      [schemeName(headerName)]: {
+        type: 'apiKey',
+        in: 'header',
+        name: headerTitle(headerName),
+        description: 'HMAC-SHA256 signature, `t=<unix>,v1=<hex>` (not a static key)',
+      },
     },
   };
 }

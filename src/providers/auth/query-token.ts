@@ -2,7 +2,7 @@ import { UnauthorizedError } from '../../shared/errors.ts';
 import { matchesAny } from '../../shared/crypto.ts';
 import type { AuthContext, AuthScheme } from './auth-scheme.ts';
 
-/** PersonaClick signs nothing, so the URL it is given carries a secret token: `?token=<token>`. */
+/** For senders that sign nothing: the URL they are given carries a secret token, `?token=<token>`. */
 export function queryToken(): AuthScheme {
   return {
     checkHeaders(ctx: AuthContext, tokens: readonly string[]): void {
@@ -12,5 +12,8 @@ export function queryToken(): AuthScheme {
     sign(_body: string, token: string) {
       return { headers: {}, query: { token } };
     },
+    secretHeaders: [],
+    secretQuery: ['token'],
+    openApi: { queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'Compared with each configured token' } },
   };
 }
