@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { dedupIdOf } from '../../src/ingress/event-store.ts';
-import { INGEST_JOB_OPTIONS, INGEST_QUEUE, type IngestJobData } from '../../src/workers/queues.ts';
+import { INGEST_JOB_OPTIONS, INGEST_QUEUE, type IngestJobData } from '../../src/queue/contract.ts';
 import { generateRequests, rawEventOf } from '../load/payloads.ts';
 import { QUEUE_PREFIX } from './env.ts';
 

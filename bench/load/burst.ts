@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { providerIngress } from '../../src/ingress/providers/registry.ts';
+import { providerOf } from '../../src/providers/registry.ts';
 import { CREDENTIALS } from '../../test/support/signing.ts';
 import type { BurstAnswer, BurstResult, BurstSpec } from '../lib/messages.ts';
 import { onParentMessage, reportFailure, sendToParent } from '../servers/child-ipc.ts';
@@ -29,7 +29,7 @@ export function reachfiveFailures(count: number, runTag: string): BenchRequest[]
   const template = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<string, unknown>;
   if (template.status !== 'FAILURE') throw new Error(`${FIXTURE}: expected a FAILURE report`);
   const now = new Date().toISOString();
-  const signed = providerIngress.reachfive.auth.sign('', CREDENTIALS.reachfive[0], Math.floor(Date.now() / 1000));
+  const signed = providerOf('reachfive').auth.sign('', CREDENTIALS.reachfive[0], Math.floor(Date.now() / 1000));
   return Array.from({ length: count }, (_, i) => {
     const id = `r5_${runTag}${i.toString(36)}`;
     const definition = i % DEFINITIONS;

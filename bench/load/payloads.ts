@@ -1,10 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { providerIngress } from '../../src/ingress/providers/registry.ts';
-import type { RawEvent } from '../../src/normalizers/normalizer.ts';
+import { providerOf } from '../../src/providers/registry.ts';
+import type { RawEvent } from '../../src/queue/contract.ts';
 import { sha256Hex } from '../../src/shared/crypto.ts';
-import { PROVIDER_IDS, type ProviderId } from '../../src/shared/providers.ts';
+import { PROVIDER_IDS, type ProviderId } from '../../src/providers/registry.ts';
 import { CREDENTIALS } from '../../test/support/signing.ts';
 
 /** A signed webhook request, ready to send; its event key is unique. */
@@ -65,9 +65,9 @@ function loadTemplates(): Template[] {
     const dir = join(FIXTURES_DIR, provider);
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('.expected.json')).sort()) {
       const payload = object(JSON.parse(readFileSync(join(dir, file), 'utf8')), file);
-      if (providerIngress[provider].isConnectionTest?.(payload)) continue; // answered 200, never queued
+      if (providerOf(provider).connectionTest?.matches(payload, {})) continue; // answered 200, never queued
       markUnique(provider, payload);
-      const id = providerIngress[provider].eventId(payload);
+      const id = providerOf(provider).eventId(payload, {});
       templates.push({
         provider,
         body: JSON.stringify(payload),
@@ -125,7 +125,7 @@ export function generateRequests(options: GenerateOptions): BenchRequest[] {
     const signed =
       options.sign === false
         ? { headers: {}, query: {} }
-        : providerIngress[template.provider].auth.sign(body, CREDENTIALS[template.provider][0], now);
+        : providerOf(template.provider).auth.sign(body, CREDENTIALS[template.provider][0], now);
     const headers: Record<string, string> = { 'content-type': 'application/json', ...signed.headers };
     if (template.provider === 'plextera') {
       headers['x-plextera-event-id'] = `evt_${id}`;
@@ -142,7 +142,7 @@ export function generateRequests(options: GenerateOptions): BenchRequest[] {
 /** The job data the ingress would store for this request. */
 export function rawEventOf(request: BenchRequest, receivedAt: string): RawEvent {
   const headers: Record<string, string> = {};
-  for (const name of providerIngress[request.provider].keptHeaders) {
+  for (const name of providerOf(request.provider).keptHeaders) {
     const value = request.headers[name];
     if (value !== undefined) headers[name] = value;
   }

@@ -7,7 +7,7 @@ import { prefillIngest } from '../lib/prefill.ts';
 import { measureCores } from '../lib/proc-cpu.ts';
 import { rssMB } from '../lib/proc-memory.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { INGEST_QUEUE } from '../../src/workers/queues.ts';
+import { INGEST_QUEUE } from '../../src/queue/contract.ts';
 
 export type PipelineKind = 'noop' | 'database' | 'all-sinks';
 

@@ -2,7 +2,7 @@
 import { Worker } from 'bullmq';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createWorkerRedis } from '../../src/shared/redis.ts';
-import { INGEST_QUEUE } from '../../src/workers/queues.ts';
+import { INGEST_QUEUE } from '../../src/queue/contract.ts';
 import { onParentMessage, reportFailure, sendToParent, trackMemory } from './child-ipc.ts';
 
 async function main(): Promise<void> {

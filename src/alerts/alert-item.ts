@@ -1,5 +1,5 @@
 import type { EventCategory, EventStatus, NormalizedEvent } from '../normalizers/normalized-event.ts';
-import type { ProviderId } from '../shared/providers.ts';
+import type { ProviderId } from '../providers/registry.ts';
 
 /** What runs again and again: `(provider, parent.id)` when the event has a parent, else `(provider, subject.id)`. */
 export type SeriesRef = { id: string; name?: string | undefined };

@@ -1,6 +1,6 @@
 import type { LevelWithSilent } from 'pino';
 import type { EventCategory, EventStatus } from '../normalizers/normalized-event.ts';
-import type { ProviderId } from '../shared/providers.ts';
+import type { ProviderId } from '../providers/registry.ts';
 
 export type DatabaseConfig =
   | { kind: 'postgres'; url: string; schema: string | undefined }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { EVENT_STATUSES, type EventStatus } from '../normalizers/normalized-event.ts';
 import { ConfigError } from '../shared/errors.ts';
-import { PROVIDER_IDS, type ProviderId } from '../shared/providers.ts';
+import { PROVIDER_IDS, type ProviderId } from '../providers/registry.ts';
 import type { Config, DestinationConfig, EmailConfig, RouteFilter, SlackConfig } from './config.ts';
 import { DEFAULT_ALERT_STATUSES, derivedDestinationId, parseEmailRoutes, parseSlackRoutes, slackUrlProblem } from './routes.ts';
 

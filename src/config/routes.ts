@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { EVENT_CATEGORIES, EVENT_STATUSES, type EventStatus } from '../normalizers/normalized-event.ts';
 import { ConfigError } from '../shared/errors.ts';
-import { PROVIDER_IDS } from '../shared/providers.ts';
+import { PROVIDER_IDS } from '../providers/registry.ts';
 import type { RouteFilter } from './config.ts';
 
 /** What SPEC section 4 gives a destination that names no statuses. */

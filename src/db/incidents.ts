@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AlertNotes, SeriesRef, StuckReport } from '../alerts/alert-item.ts';
 import type { EventCategory, EventStatus, NormalizedEvent } from '../normalizers/normalized-event.ts';
-import type { ProviderId } from '../shared/providers.ts';
+import type { ProviderId } from '../providers/registry.ts';
 import type { Db, Queryable } from './db.ts';
 import { pgText, pgTextOrNull } from './pg-text.ts';
 import { STATUS_RANK, writeEvents, type EventToStore } from './write-events.ts';

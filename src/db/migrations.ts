@@ -1,4 +1,5 @@
 import type { Db, Queryable } from './db.ts';
+import { SEARCH_MIGRATION } from './search-migration.ts';
 
 export type Migration = { version: number; name: string; statements: readonly string[] };
 
@@ -109,6 +110,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `comment on column webhook_events.raw is 'The body as received: its JSON when jsonb can hold it, else its text as one JSON string (not JSON, or a number beyond numeric''s range); bytes that are not UTF-8 as U+FFFD. Exact bytes: raw_bytes.'`,
     ],
   },
+  SEARCH_MIGRATION,
 ];
 
 /** Arbitrary constant ("hkln"); the second key is the schema, so separate schemas migrate in parallel. */

@@ -1,4 +1,4 @@
-import { displayText } from '../normalizers/raw-event.ts';
+import { displayText } from '../queue/raw-body.ts';
 
 /**
  * PostgreSQL refuses some strings JavaScript accepts: NUL in text ("invalid byte sequence", 22021),

@@ -1,6 +1,6 @@
 import type { EventStatus, NormalizedEvent } from '../normalizers/normalized-event.ts';
 import type { Queryable } from './db.ts';
-import { hasEscapedBytes, rawBodyBytes } from '../normalizers/raw-event.ts';
+import { hasEscapedBytes, rawBodyBytes } from '../queue/raw-body.ts';
 import { jsonbText, pgText, pgTextOrNull, rawJsonbText } from './pg-text.ts';
 
 /** `raw` is the body as RawEvent.body carries it (src/normalizers/raw-event.ts): its exact bytes are stored. */

@@ -12,7 +12,7 @@ import { shortTime, table } from '../cli/table.ts';
 import type { JobRun, StoredEvent } from '../db/queries.ts';
 import { openReplayQueues } from '../replay/replay-queues.ts';
 import { sampleBody, sendSample, type SendResult } from '../samples/samples.ts';
-import { PROVIDER_IDS, type ProviderId } from '../shared/providers.ts';
+import { PROVIDER_IDS, type ProviderId } from '../providers/registry.ts';
 import { freePort, isReachable, redisForDemo, stopChild, type DemoRedis } from './local-redis.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

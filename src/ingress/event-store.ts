@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { RawEvent } from '../normalizers/normalizer.ts';
+import type { RawEvent } from '../queue/contract.ts';
 import { sha256Hex } from '../shared/crypto.ts';
 import { QueueUnavailableError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { INGEST_JOB_OPTIONS, INGEST_QUEUE, type IngestJobData } from '../workers/queues.ts';
+import { INGEST_JOB_OPTIONS, INGEST_QUEUE, type IngestJobData } from '../queue/contract.ts';
 
 export type StoreOutcome = 'accepted' | 'duplicate';
 

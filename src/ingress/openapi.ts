@@ -1,4 +1,4 @@
-import type { ProviderId } from '../shared/providers.ts';
+import type { ProviderId } from '../providers/registry.ts';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

@@ -5,7 +5,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { createQueueDepthSource } from '../shared/queue-depth.ts';
 import { createIngressRedis } from '../shared/redis.ts';
-import { queueNames } from '../workers/queues.ts';
+import { queueNames } from '../queue/contract.ts';
 import { createApp, type ReadinessCheck } from './create-app.ts';
 import { createQueueEventStore, type EventStore } from './event-store.ts';
 import { openSpoolingEventStore } from './spool/open-spooling-event-store.ts';

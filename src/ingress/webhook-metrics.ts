@@ -1,6 +1,6 @@
 import type { Counter } from 'prom-client';
 import { REJECTION_REASONS, type Metrics, type RejectionReason } from '../shared/metrics.ts';
-import { PROVIDER_IDS, isProviderId } from '../shared/providers.ts';
+import { PROVIDER_IDS, isProviderId } from '../providers/registry.ts';
 
 type Child = Counter.Internal;
 type ProviderLabel = (typeof PROVIDER_IDS)[number] | 'unknown';

@@ -1,30 +1,28 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import sjson from 'secure-json-parse';
 import type { Config } from '../config/config.ts';
-import type { RawEvent } from '../normalizers/normalizer.ts';
-import { decodeRawBody } from '../normalizers/raw-event.ts';
+import type { RawEvent } from '../queue/contract.ts';
+import { decodeRawBody } from '../queue/raw-body.ts';
 import { sha256Hex } from '../shared/crypto.ts';
 import { HttpError } from '../shared/errors.ts';
 import type { Metrics } from '../shared/metrics.ts';
-import { isProviderId } from '../shared/providers.ts';
-import type { AuthContext } from './auth/auth-scheme.ts';
+import { findProvider, type Provider } from '../providers/registry.ts';
+import { parseUntrustedJson } from '../shared/json.ts';
+import type { AuthContext } from '../providers/auth/auth-scheme.ts';
 import { closeIfLargeBodyPending, declaredBodyLimit } from './body-limit.ts';
 import type { EventStore } from './event-store.ts';
 import { MAX_JSON_DEPTH, jsonDepthExceeds } from './json-depth.ts';
-import type { ProviderIngress } from './providers/provider-ingress.ts';
-import { providerIngress } from './providers/registry.ts';
 
 type Deps = { config: Config; store: EventStore; metrics: Metrics; now?: () => number };
 
-type Located = { provider: ProviderIngress; credentials: readonly string[]; auth: AuthContext };
+type Located = { provider: Provider; credentials: readonly string[]; auth: AuthContext };
 
 function locals(res: Response): Located {
   return res.locals as Located;
 }
 
 /** The event key of SPEC.md section 3. */
-export function eventKeyOf(provider: ProviderIngress, payload: unknown, body: Buffer): string {
-  return `${provider.id}:${provider.eventId(payload) ?? sha256Hex(body)}`;
+export function eventKeyOf(provider: Provider, payload: unknown, headers: Request['headers'], body: Buffer): string {
+  return `${provider.id}:${provider.eventId(payload, headers) ?? sha256Hex(body)}`;
 }
 
 function keptHeaders(req: Request, names: readonly string[]): Record<string, string> {
@@ -46,14 +44,14 @@ export function webhookRoute(deps: Deps): RequestHandler[] {
   const now = deps.now ?? (() => Date.now());
 
   const locate: RequestHandler = (req, res, next) => {
-    const id = String(req.params.provider);
-    const credentials = isProviderId(id) ? deps.config.credentials[id] : undefined;
-    if (!isProviderId(id) || !credentials) {
+    const provider = findProvider(String(req.params.provider));
+    const credentials = provider ? deps.config.credentials[provider.id] : undefined;
+    if (!provider || !credentials) {
       closeIfLargeBodyPending(req, res);
       res.status(404).json({ error: 'not_found' });
       return;
     }
-    res.locals.provider = providerIngress[id];
+    res.locals.provider = provider;
     res.locals.credentials = credentials;
     res.locals.auth = {
       headers: req.headers,
@@ -89,25 +87,25 @@ export function webhookRoute(deps: Deps): RequestHandler[] {
     const text = body.toString('utf8');
     let payload: unknown;
     try {
-      payload = sjson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' });
+      payload = parseUntrustedJson(text);
     } catch {
       throw new HttpError(400, 'invalid_json', 'the body is not valid JSON');
     }
     provider.auth.checkPayload?.(payload, auth);
 
-    if (provider.isConnectionTest?.(payload)) {
+    if (provider.connectionTest?.matches(payload, req.headers)) {
       res.locals.outcome = 'connection_test';
       res.status(200).json({ status: 'ok', message: 'connection test received; nothing was queued' });
       return;
     }
 
-    const key = eventKeyOf(provider, payload, body);
+    const key = eventKeyOf(provider, payload, req.headers, body);
     res.locals.eventKey = key;
     const event: RawEvent = {
       provider: provider.id,
       key,
       receivedAt: new Date(now()).toISOString(),
-      // The exact bytes, also when they are not valid UTF-8 (`text` has U+FFFD there): src/normalizers/raw-event.ts.
+      // The exact bytes, also when they are not valid UTF-8 (`text` has U+FFFD there): src/queue/raw-body.ts.
       body: decodeRawBody(body),
       headers: keptHeaders(req, provider.keptHeaders),
     };

@@ -1,13 +1,14 @@
-import type { ProviderId } from '../shared/providers.ts';
+import type { RawEvent } from '../queue/contract.ts';
+import { displayText } from '../queue/raw-body.ts';
 import type { EventCategory, EventStatus, NormalizedEvent } from './normalized-event.ts';
-import type { RawEvent } from './normalizer.ts';
-import { displayText } from './raw-event.ts';
+import { summarize, type SummaryParts } from './summary.ts';
 import { firstTimestamp } from './time.ts';
 
 type Ref = { id: string; name?: string | undefined };
 type Counts = NonNullable<NormalizedEvent['counts']>;
 type ErrorInfo = { code?: string | undefined; message: string; step?: string | undefined };
 
+/** What a provider's normalize function says of one event; src/normalizers/normalize.ts adds the rest. */
 export type EventFields = {
   type: string;
   category: EventCategory;
@@ -18,12 +19,13 @@ export type EventFields = {
   parent?: Ref | undefined;
   counts?: { [K in keyof Counts]?: number | undefined } | undefined;
   error?: ErrorInfo | undefined;
-  summary: string;
+  /** The summary sentence without the provider's name, which summarize puts in front. */
+  summary: SummaryParts;
 };
 
 /**
  * Without keys holding undefined, and with every string as readers should see it: a value read from
- * a body that is not valid UTF-8 holds its bytes escaped (src/normalizers/raw-event.ts), shown as U+FFFD.
+ * a body that is not valid UTF-8 holds its bytes escaped (src/queue/raw-body.ts), shown as U+FFFD.
  */
 function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(
@@ -35,12 +37,12 @@ function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], un
   };
 }
 
-/** The event with what the ingress decided (key, receivedAt) and no keys holding undefined. */
-export function buildEvent(provider: ProviderId, raw: RawEvent, fields: EventFields): NormalizedEvent {
+/** The event with what the ingress decided (key, provider, receivedAt) and no keys holding undefined. */
+export function buildEvent(raw: RawEvent, providerName: string, fields: EventFields): NormalizedEvent {
   const counts = fields.counts ? defined(fields.counts) : {};
   return {
     id: raw.key,
-    provider,
+    provider: raw.provider,
     type: displayText(fields.type),
     category: fields.category,
     status: fields.status,
@@ -50,6 +52,6 @@ export function buildEvent(provider: ProviderId, raw: RawEvent, fields: EventFie
     ...(fields.parent ? { parent: defined(fields.parent) } : {}),
     ...(Object.keys(counts).length > 0 ? { counts } : {}),
     ...(fields.error ? { error: defined(fields.error) } : {}),
-    summary: displayText(fields.summary),
+    summary: displayText(summarize(providerName, fields.summary)),
   };
 }

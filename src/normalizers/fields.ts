@@ -12,7 +12,8 @@ export const requiredId = z
   .transform((value) => String(value).trim())
   .pipe(z.string().min(1, 'expected a non-empty id'));
 
-function asId(value: unknown): string | undefined {
+/** A non-blank string (trimmed) or a safe integer, as a string; anything else is no id. */
+export function asId(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
   return undefined;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PROVIDER_IDS } from '../shared/providers.ts';
+import { PROVIDER_IDS } from '../providers/registry.ts';
 
 export const EVENT_STATUSES = [
   'started',

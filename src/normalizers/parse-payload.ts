@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import { NormalizeError } from '../shared/errors.ts';
-import type { ProviderId } from '../shared/providers.ts';
 
 function describePath(path: readonly PropertyKey[]): string {
   return path
@@ -19,13 +18,9 @@ export function describeIssue(error: z.ZodError): string {
   return path ? `${path}: ${message}` : `payload: ${message}`;
 }
 
-/** Parses with `schema` or throws a NormalizeError naming the provider and the first problem. */
-export function parsePayload<Schema extends z.ZodType>(
-  provider: ProviderId,
-  schema: Schema,
-  payload: unknown,
-): z.output<Schema> {
+/** Parses with `schema` or throws a NormalizeError naming the first problem (normalize.ts names the provider). */
+export function parsePayload<Schema extends z.ZodType>(schema: Schema, payload: unknown): z.output<Schema> {
   const result = schema.safeParse(payload);
   if (result.success) return result.data;
-  throw new NormalizeError(`${provider}: ${describeIssue(result.error)}`, { cause: result.error });
+  throw new NormalizeError(describeIssue(result.error), { cause: result.error });
 }

@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
-import type { ProviderId } from '../shared/providers.ts';
-import { isProviderId } from '../shared/providers.ts';
+import type { ProviderId } from '../providers/registry.ts';
+import { isProviderId } from '../providers/registry.ts';
 
 /**
  * A failed job kept for replay: a delivery that ran out of attempts or was refused for good

@@ -1,5 +1,5 @@
 import { EVENT_STATUSES, type EventStatus } from '../normalizers/normalized-event.ts';
-import { PROVIDER_IDS, isProviderId, type ProviderId } from '../shared/providers.ts';
+import { PROVIDER_IDS, isProviderId, type ProviderId } from '../providers/registry.ts';
 import { parseTimeInput } from './time-input.ts';
 
 /** Filter values typed by an operator (CLI flags, query strings) that make no sense. */

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SINK_KINDS } from '../sinks/sink.ts';
-import { INGEST_QUEUE, deliveryQueueName } from '../workers/queues.ts';
+import { INGEST_QUEUE, deliveryQueueName } from '../queue/contract.ts';
 import type { ReplayQueues } from './dead-letters.ts';
 
 export type OpenReplayQueues = ReplayQueues & {

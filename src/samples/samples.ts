@@ -1,30 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { SignedRequest } from '../ingress/auth/auth-scheme.ts';
-import { providerIngress } from '../ingress/providers/registry.ts';
-import type { ProviderId } from '../shared/providers.ts';
-
-/** One canonical payload per provider, as the provider sends it (copies of test fixtures). */
-export const SAMPLES_DIR = new URL('../../samples/', import.meta.url);
-
-/** Where each sample keeps the id its event key is made of (SPEC.md section 3). */
-const ID_PATHS: Record<ProviderId, readonly string[] | undefined> = {
-  persona: ['data', 'id'],
-  plextera: ['eventId'],
-  primer: ['run', 'id'],
-  reachfive: ['id'],
-  personaclick: undefined, // keyed by the body's hash
-};
+import type { SignedRequest } from '../providers/auth/auth-scheme.ts';
+import { providerOf, type ProviderId } from '../providers/registry.ts';
 
 /**
  * The provider's sample body. `unique` gives it a fresh event key, so that sending it again is a new
  * event rather than a duplicate.
  */
 export function sampleBody(provider: ProviderId, options: { unique?: boolean } = {}): string {
-  const body = readFileSync(new URL(`${provider}.json`, SAMPLES_DIR), 'utf8');
+  const { sample } = providerOf(provider);
+  const body = `${JSON.stringify(sample.payload, null, 2)}\n`;
   if (!options.unique) return body;
   const suffix = randomUUID().slice(0, 8);
-  const path = ID_PATHS[provider];
+  const path = sample.idPath;
+  // Keyed by the body's hash: trailing whitespace makes another key and the same JSON.
   if (!path) return `${body.trimEnd()}\n${' '.repeat(1 + (Number.parseInt(suffix, 16) % 64))}`;
   const payload = JSON.parse(body) as Record<string, unknown>;
   let parent: Record<string, unknown> = payload;
@@ -36,7 +24,9 @@ export function sampleBody(provider: ProviderId, options: { unique?: boolean } =
 
 /** Signs a body exactly as the provider would, with one configured credential. */
 export function signSample(provider: ProviderId, body: string, credential: string, nowSeconds = Math.floor(Date.now() / 1000)): SignedRequest {
-  return providerIngress[provider].auth.sign(body, credential, nowSeconds);
+  const { auth, sample } = providerOf(provider);
+  const signed = auth.sign(body, credential, nowSeconds);
+  return { headers: { ...sample.headers, ...signed.headers }, query: signed.query };
 }
 
 export type SendResult = { status: number; body: string };

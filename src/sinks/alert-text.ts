@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { alertKey, type AlertItem } from '../alerts/alert-item.ts';
 import type { EventStatus, NormalizedEvent } from '../normalizers/normalized-event.ts';
-import type { ProviderId } from '../shared/providers.ts';
-import { STATUS_EMOJI, flat, statusLabel } from './event-text.ts';
+import type { ProviderId } from '../providers/registry.ts';
+import { STATUS_EMOJI, statusLabel } from './event-text.ts';
+import { flat } from '../shared/text.ts';
 
 /**
  * The words every Slack and email message uses for an alert — a single event, an event that

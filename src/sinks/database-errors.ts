@@ -1,3 +1,4 @@
+import { truncate } from '../shared/text.ts';
 import { SinkError } from '../shared/errors.ts';
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
@@ -37,6 +38,3 @@ function describe(error: unknown): { code: string | undefined; message: string; 
   };
 }
 
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

@@ -13,7 +13,7 @@ import {
   type MessageOptions,
 } from './alert-text.ts';
 import { EMAIL_NAME_MAX, HTML_STYLE, SUBJECT_MAX, escapeHtml, htmlLink, line, type EmailMessage } from './email-message.ts';
-import { oneLine, truncate } from './event-text.ts';
+import { oneLine, truncate } from '../shared/text.ts';
 
 /** SPEC 6: a digest email reports up to 50 alerts (the caller keeps to it). */
 export const EMAIL_DIGEST_MAX = 50;

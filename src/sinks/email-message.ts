@@ -18,7 +18,8 @@ import {
   type MessageOptions,
   type Wording,
 } from './alert-text.ts';
-import { countsLabel, flat, oneLine, refLabel, truncate } from './event-text.ts';
+import { countsLabel, refLabel } from './event-text.ts';
+import { flat, oneLine, truncate } from '../shared/text.ts';
 
 export type EmailMessage = {
   subject: string;

@@ -12,7 +12,7 @@ import {
   stuckPhrase,
   type MessageOptions,
 } from './alert-text.ts';
-import { flat } from './event-text.ts';
+import { flat } from '../shared/text.ts';
 import { SLACK_LIMITS, buildSlackMessage, escapeSlack, slackLink, slackText, type SlackBlock, type SlackMessage } from './slack-message.ts';
 
 /** SPEC 6: a Slack digest reports up to 20 alerts. */

@@ -17,7 +17,8 @@ import {
   type MessageOptions,
   type Wording,
 } from './alert-text.ts';
-import { STATUS_EMOJI, countsLabel, flat, refLabel, truncate } from './event-text.ts';
+import { STATUS_EMOJI, countsLabel, refLabel } from './event-text.ts';
+import { flat, truncate } from '../shared/text.ts';
 
 export type SlackPlainText = { type: 'plain_text'; text: string; emoji: boolean };
 export type SlackMrkdwn = { type: 'mrkdwn'; text: string };

@@ -3,7 +3,7 @@ import { routeAccepts } from '../alerts/routing.ts';
 import type { SlackConfig } from '../config/config.ts';
 import { SinkError } from '../shared/errors.ts';
 import type { MessageOptions } from './alert-text.ts';
-import { truncate } from './event-text.ts';
+import { truncate } from '../shared/text.ts';
 import type { AlertSink } from './sink.ts';
 import { buildSlackDigest, slackDigestCapacity } from './slack-digest.ts';
 import { buildSlackMessage } from './slack-message.ts';

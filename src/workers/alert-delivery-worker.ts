@@ -8,7 +8,7 @@ import type { Metrics } from '../shared/metrics.ts';
 import type { AlertSink } from '../sinks/sink.ts';
 import { cappedExponentialBackoff } from './backoff.ts';
 import type { DeliveryRecords } from './delivery-records.ts';
-import { DELIVERY_JOB_OPTIONS, alertOfJob, deliveryQueueName, type AlertJobData } from './queues.ts';
+import { DELIVERY_JOB_OPTIONS, alertOfJob, deliveryQueueName, type AlertJobData } from '../queue/contract.ts';
 import { toBullmqError } from './to-bullmq-error.ts';
 
 export type DeliveryResult = { delivered: boolean; reason?: string };

@@ -1,7 +1,7 @@
 import type { FlowJob } from 'bullmq';
 import { alertPriority, type AlertItem } from '../alerts/alert-item.ts';
 import type { AlertSink } from '../sinks/sink.ts';
-import { DELIVERY_JOB_OPTIONS, deliveryQueueName, type AlertJobData } from './queues.ts';
+import { DELIVERY_JOB_OPTIONS, deliveryQueueName, type AlertJobData } from '../queue/contract.ts';
 
 /**
  * The id of a destination's job for one alert is derived from its origin (the ingest job, or the

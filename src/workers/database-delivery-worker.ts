@@ -10,7 +10,7 @@ import { alertJobs } from './alert-fan-out.ts';
 import { cappedExponentialBackoff } from './backoff.ts';
 import { createBatcher } from './batcher.ts';
 import { countIncidents, type NormalizeResult } from './normalize-worker.ts';
-import { DATABASE_QUEUE, DELIVERY_JOB_OPTIONS, type DatabaseJobData } from './queues.ts';
+import { DATABASE_QUEUE, DELIVERY_JOB_OPTIONS, type DatabaseJobData } from '../queue/contract.ts';
 import { toBullmqError } from './to-bullmq-error.ts';
 
 const MAX_BATCH = 500;

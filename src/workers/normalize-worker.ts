@@ -2,7 +2,7 @@ import { FlowProducer, UnrecoverableError, Worker, type FlowJob, type Job } from
 import type { Redis } from 'ioredis';
 import type { AlertNotes } from '../alerts/alert-item.ts';
 import type { NormalizedEvent } from '../normalizers/normalized-event.ts';
-import { normalize } from '../normalizers/registry.ts';
+import { normalize } from '../normalizers/normalize.ts';
 import { NormalizeError, SinkError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
@@ -10,7 +10,7 @@ import type { DatabaseSink } from '../sinks/database.ts';
 import type { AlertSink, Delivery } from '../sinks/sink.ts';
 import { alertJobs } from './alert-fan-out.ts';
 import { createBatcher } from './batcher.ts';
-import { DATABASE_QUEUE, DELIVERY_JOB_OPTIONS, INGEST_QUEUE, type DatabaseJobData, type IngestJobData } from './queues.ts';
+import { DATABASE_QUEUE, DELIVERY_JOB_OPTIONS, INGEST_QUEUE, type DatabaseJobData, type IngestJobData } from '../queue/contract.ts';
 
 export type NormalizeResult = {
   eventId: string;

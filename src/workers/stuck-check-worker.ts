@@ -2,12 +2,12 @@ import { FlowProducer, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/db.ts';
 import { markStuckNotified, openStuckIncidents, pendingStuckReports } from '../db/incidents.ts';
-import type { ProviderId } from '../shared/providers.ts';
+import type { ProviderId } from '../providers/registry.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { AlertSink } from '../sinks/sink.ts';
 import { alertJobs } from './alert-fan-out.ts';
-import { MAINTENANCE_QUEUE } from './queues.ts';
+import { MAINTENANCE_QUEUE } from '../queue/contract.ts';
 
 export const STUCK_CHECK_SCHEDULER = 'stuck-check';
 const REPORTS_PER_RUN = 500;

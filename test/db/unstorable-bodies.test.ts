@@ -7,7 +7,7 @@ import { createPgDb } from '../../src/db/pg-db.ts';
 import { jsonbNumbersFit, rawJsonbText } from '../../src/db/pg-text.ts';
 import { createEmbeddedDb } from '../../src/db/pglite-db.ts';
 import { storedBody } from '../../src/db/queries.ts';
-import { decodeRawBody } from '../../src/normalizers/raw-event.ts';
+import { decodeRawBody } from '../../src/queue/raw-body.ts';
 import { createDatabaseSink } from '../../src/sinks/database.ts';
 import { sampleEvent } from '../sinks/sample-event.ts';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
-import { PROVIDER_IDS } from '../../src/shared/providers.ts';
+import { PROVIDER_IDS } from '../../src/providers/registry.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

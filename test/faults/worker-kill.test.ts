@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { deliveryQueueName } from '../../src/workers/queues.ts';
+import { deliveryQueueName } from '../../src/queue/contract.ts';
 import { HooklineProcess } from './support/hookline-process.ts';
 import { buildLedger, leakedSecrets, printLedger, settle } from './support/ledger.ts';
 import { makeEvents, sendStream, sentCredentials } from './support/provider-stream.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROVIDER_IDS, type ProviderId } from '../../src/shared/providers.ts';
-import type { RawEvent } from '../../src/normalizers/normalizer.ts';
+import { PROVIDER_IDS, type ProviderId } from '../../src/providers/registry.ts';
+import type { RawEvent } from '../../src/queue/contract.ts';
 import { sha256Hex } from '../../src/shared/crypto.ts';
 import { fixture, fixtures } from '../support/fixtures.ts';
 import { startTestIngress, type TestIngress } from '../support/harness.ts';

@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROVIDER_IDS, type ProviderId } from '../../src/shared/providers.ts';
+import { PROVIDER_IDS, type ProviderId } from '../../src/providers/registry.ts';
 import { fixture } from '../support/fixtures.ts';
 import { startTestIngress, type TestIngress } from '../support/harness.ts';
 import { CREDENTIALS, post, sign } from '../support/signing.ts';

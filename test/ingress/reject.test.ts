@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProviderId } from '../../src/shared/providers.ts';
+import type { ProviderId } from '../../src/providers/registry.ts';
 import { hmacSha256 } from '../../src/shared/crypto.ts';
 import { fixture } from '../support/fixtures.ts';
 import { startTestIngress, type TestIngress } from '../support/harness.ts';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MAX_SIGNATURE_HEADER_BYTES, MAX_SIGNATURE_SETS } from '../../src/ingress/auth/timestamped-hmac.ts';
+import { MAX_SIGNATURE_HEADER_BYTES, MAX_SIGNATURE_SETS } from '../../src/providers/auth/timestamped-hmac.ts';
 import { hmacSha256 } from '../../src/shared/crypto.ts';
 import { fixture } from '../support/fixtures.ts';
 import { startTestIngress, type TestIngress } from '../support/harness.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockHeldError } from '../../src/db/lock-file.ts';
-import type { RawEvent } from '../../src/normalizers/normalizer.ts';
+import type { RawEvent } from '../../src/queue/contract.ts';
 import { decodeFrames, encodeFrame } from '../../src/ingress/spool/spool-frame.ts';
 import { SpoolFullError, SpoolLog } from '../../src/ingress/spool/spool-log.ts';
 import { decodeSpooledEvent, encodeSpooledEvent } from '../../src/ingress/spool/spooled-event.ts';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { storedBody } from '../../src/db/queries.ts';
 import { decodeSpooledEvent, encodeSpooledEvent } from '../../src/ingress/spool/spooled-event.ts';
-import { decodeRawBody, displayText, hasEscapedBytes, rawBodyBytes } from '../../src/normalizers/raw-event.ts';
+import { decodeRawBody, displayText, hasEscapedBytes, rawBodyBytes } from '../../src/queue/raw-body.ts';
 import { fixture } from '../support/fixtures.ts';
 import { createTestSchema, startTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
 import { CREDENTIALS, post } from '../support/signing.ts';

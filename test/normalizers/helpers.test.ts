@@ -65,16 +65,16 @@ describe('Persona key inflection', () => {
 
 describe('summarize', () => {
   it('quotes a name, not an id, and joins the detail with a colon', () => {
-    expect(summarize({ provider: 'reachfive', what: 'import', label: { name: 'User import', id: 'j' }, status: 'partial', detail: '1 of 3 operations failed' })).toBe(
+    expect(summarize('ReachFive', { what: 'import', label: { name: 'User import', id: 'j' }, status: 'partial', detail: '1 of 3 operations failed' })).toBe(
       "ReachFive import 'User import' finished with errors: 1 of 3 operations failed",
     );
-    expect(summarize({ provider: 'personaclick', what: 'product import', label: { id: '123456' }, status: 'succeeded' })).toBe(
+    expect(summarize('PersonaClick', { what: 'product import', label: { id: '123456' }, status: 'succeeded' })).toBe(
       'PersonaClick product import 123456 succeeded',
     );
   });
 
   it('keeps a long or multi-line detail to one short line', () => {
-    const summary = summarize({ provider: 'primer', what: 'workflow', status: 'failed', detail: `line one\nline two ${'x'.repeat(1000)}` });
+    const summary = summarize('Primer', { what: 'workflow', status: 'failed', detail: `line one\nline two ${'x'.repeat(1000)}` });
     expect(summary).toMatch(/^Primer workflow failed: line one line two x+…$/);
     expect(summary.length).toBeLessThan(320);
   });

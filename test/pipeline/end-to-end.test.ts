@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { NormalizedEvent } from '../../src/normalizers/normalized-event.ts';
-import { PROVIDER_IDS } from '../../src/shared/providers.ts';
+import { PROVIDER_IDS } from '../../src/providers/registry.ts';
 import { fixture, fixtures } from '../support/fixtures.ts';
 import { createTestSchema, startTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
 import { sendSigned } from '../support/signing.ts';

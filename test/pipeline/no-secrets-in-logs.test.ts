@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { PROVIDER_IDS } from '../../src/shared/providers.ts';
+import { PROVIDER_IDS } from '../../src/providers/registry.ts';
 import { leakedSecrets } from '../faults/support/ledger.ts';
 import { fixtures } from '../support/fixtures.ts';
 import { createTestSchema, startTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';

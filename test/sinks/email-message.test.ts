@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildEmailMessage, emailSubject, escapeHtml, messageIdFor } from '../../src/sinks/email-message.ts';
-import { flat } from '../../src/sinks/event-text.ts';
+import { flat } from '../../src/shared/text.ts';
 import { SAMPLE_NOW, SERIES, eventItem, fixtureEvents, occurrences, sampleEvent, stuckItem } from './sample-event.ts';
 
 /** The normalizers' fallback messages, which only restate the summary (see slack-message.test.ts). */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { alertKey, type AlertItem } from '../../src/alerts/alert-item.ts';
 import { EVENT_CATEGORIES, EVENT_STATUSES, type NormalizedEvent } from '../../src/normalizers/normalized-event.ts';
-import { PROVIDER_IDS } from '../../src/shared/providers.ts';
+import { PROVIDER_IDS } from '../../src/providers/registry.ts';
 import { SLACK_DIGEST_MAX, buildSlackDigest, slackBlockTexts, slackDigestCapacity, slackLimitProblems } from '../../src/sinks/slack-digest.ts';
 import { SLACK_LIMITS, buildSlackMessage, escapeSlack, type SlackMessage } from '../../src/sinks/slack-message.ts';
 import { SAMPLE_NOW, SERIES, eventItem, stuckItem } from './sample-event.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertItem } from '../../src/alerts/alert-item.ts';
 import { eventLink, humanDuration, ordinal } from '../../src/sinks/alert-text.ts';
-import { flat } from '../../src/sinks/event-text.ts';
+import { flat } from '../../src/shared/text.ts';
 import { slackBlockTexts, slackLimitProblems } from '../../src/sinks/slack-digest.ts';
 import { SLACK_LIMITS, buildSlackMessage, escapeSlack, slackDate, slackText, type SlackBlock } from '../../src/sinks/slack-message.ts';
 import { SAMPLE_NOW, SERIES, eventItem, fixtureEvents, occurrences, sampleEvent, stuckItem } from './sample-event.ts';

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProviderId } from '../../src/shared/providers.ts';
+import type { ProviderId } from '../../src/providers/registry.ts';
 
 export const FIXTURES_DIR = new URL('../fixtures/', import.meta.url).pathname;
 

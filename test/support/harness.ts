@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { startIngress, type RunningIngress } from '../../src/ingress/start-ingress.ts';
 import { createLogger, type Logger } from '../../src/shared/logger.ts';
 import { createMetrics } from '../../src/shared/metrics.ts';
-import { INGEST_QUEUE } from '../../src/workers/queues.ts';
+import { INGEST_QUEUE } from '../../src/queue/contract.ts';
 import { CREDENTIAL_ENV } from './signing.ts';
 
 /** Every log line a test's processes wrote, for assertions (e.g. that no secret was logged). */

@@ -9,7 +9,7 @@ import { openDb } from '../../src/db/open-db.ts';
 import { startIngress, type RunningIngress } from '../../src/ingress/start-ingress.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { createMetrics, type Metrics } from '../../src/shared/metrics.ts';
-import { INGEST_QUEUE, deliveryQueueName } from '../../src/workers/queues.ts';
+import { INGEST_QUEUE, deliveryQueueName } from '../../src/queue/contract.ts';
 import { startWorkers, type RunningWorkers } from '../../src/workers/start-workers.ts';
 import { LogCapture, testConfig } from './harness.ts';
 

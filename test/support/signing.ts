@@ -1,27 +1,26 @@
-import type { SignedRequest } from '../../src/ingress/auth/auth-scheme.ts';
-import { providerIngress } from '../../src/ingress/providers/registry.ts';
-import type { ProviderId } from '../../src/shared/providers.ts';
+import type { SignedRequest } from '../../src/providers/auth/auth-scheme.ts';
+import { PROVIDERS, providerOf, type ProviderId } from '../../src/providers/registry.ts';
 
-/** Test credentials, one current and one being rotated out, per provider. */
-export const CREDENTIALS: Record<ProviderId, [string, string]> = {
-  persona: ['wbhsec_test_current', 'wbhsec_test_old'],
-  plextera: ['plx_test_current', 'plx_test_old'],
-  primer: ['primer_test_current', 'primer_test_old'],
-  reachfive: ['Bearer r5-test-current-0123456789abcdef', 'Basic cmVhY2hmaXZlOnMzY3IzdA=='],
-  personaclick: ['pc-test-current-0123456789abcdef', 'pc-test-old-0123456789abcdef'],
-};
+/**
+ * Test credentials, one current and one being rotated out, per provider: of the form each
+ * definition gives (`credential.example`), except where a test needs another form (ReachFive's Basic).
+ */
+export const CREDENTIALS = Object.fromEntries(
+  PROVIDERS.map((provider) => [
+    provider.id,
+    [provider.credential.example(`test-current-${provider.id}-0123456789abcdef`), provider.credential.example(`test-old-${provider.id}-0123456789abcdef`)],
+  ]),
+) as Record<ProviderId, [string, string]>;
+CREDENTIALS.reachfive = ['Bearer r5-test-current-0123456789abcdef', 'Basic cmVhY2hmaXZlOnMzY3IzdA=='];
 
-export const CREDENTIAL_ENV: Record<string, string> = {
-  PERSONA_WEBHOOK_SECRET: CREDENTIALS.persona.join(','),
-  PLEXTERA_WEBHOOK_SECRET: CREDENTIALS.plextera.join(','),
-  PRIMER_WEBHOOK_SECRET: CREDENTIALS.primer.join(','),
-  REACHFIVE_WEBHOOK_AUTHORIZATION: CREDENTIALS.reachfive.join(','),
-  PERSONACLICK_WEBHOOK_TOKEN: CREDENTIALS.personaclick.join(','),
-};
+/** Every provider switched on, with both of its credentials. */
+export const CREDENTIAL_ENV: Record<string, string> = Object.fromEntries(
+  PROVIDERS.map((provider) => [provider.credential.variable, CREDENTIALS[provider.id].join(',')]),
+);
 
 export function sign(provider: ProviderId, body: string, options: { credential?: string; nowSeconds?: number } = {}): SignedRequest {
   const credential = options.credential ?? CREDENTIALS[provider][0];
-  return providerIngress[provider].auth.sign(body, credential, options.nowSeconds ?? Math.floor(Date.now() / 1000));
+  return providerOf(provider).auth.sign(body, credential, options.nowSeconds ?? Math.floor(Date.now() / 1000));
 }
 
 export type PostResult = { status: number; body: Record<string, unknown>; headers: Headers };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { RawEvent } from '../../normalizers/normalizer.ts';
-import { PROVIDER_IDS } from '../../shared/providers.ts';
+import type { RawEvent } from '../../queue/contract.ts';
+import { PROVIDER_IDS } from '../../providers/registry.ts';
 
 const rawEventSchema = z.object({
   provider: z.enum(PROVIDER_IDS),

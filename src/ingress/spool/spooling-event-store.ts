@@ -1,4 +1,4 @@
-import type { RawEvent } from '../../normalizers/normalizer.ts';
+import type { RawEvent } from '../../queue/contract.ts';
 import { QueueUnavailableError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { EventStore, StoreOutcome } from '../event-store.ts';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ProviderId } from '../../../src/shared/providers.ts';
+import type { ProviderId } from '../../../src/providers/registry.ts';
 import { fixture } from '../../support/fixtures.ts';
 import { post, sign } from '../../support/signing.ts';
 
