@@ -2,7 +2,29 @@ import type { JobsOptions } from 'bullmq';
 import type { AlertItem } from '../alerts/alert-item.ts';
 import type { DestinationConfig } from '../config/config.ts';
 import type { NormalizedEvent } from '../normalizers/normalized-event.ts';
-import type { RawEvent } from '../normalizers/normalizer.ts';
+import type { ProviderId } from '../providers/registry.ts';
+
+/*
+ * The queue contract: what the ingress writes and the workers read. Both import it; neither imports
+ * the other.
+ */
+
+/** What the ingress stored for one authenticated request: everything a normalizer may read. */
+export type RawEvent = {
+  provider: ProviderId;
+  /** The event key of SPEC.md section 3, e.g. `persona:evt_123`. */
+  key: string;
+  /** ISO 8601 UTC, when the ingress accepted the request. */
+  receivedAt: string;
+  /**
+   * The request body exactly as received: its UTF-8 text, with each byte that is not part of valid
+   * UTF-8 kept as the lone surrogate U+DC80+byte (src/queue/raw-body.ts; rawBodyBytes gives the
+   * bytes back). Normalizers need not care: buildEvent shows such bytes as U+FFFD.
+   */
+  body: string;
+  /** The few request headers worth keeping (lower-cased names), e.g. `x-plextera-event-type`. */
+  headers: Record<string, string>;
+};
 
 export const INGEST_QUEUE = 'ingest';
 /** The stuck-run check, run by a job scheduler: one run per interval across every worker. */
