@@ -5,11 +5,11 @@ import { listIncidents, type Incident } from '../db/incidents.ts';
 import { jobRun, type JobRun, type StoredEvent } from '../db/queries.ts';
 import { dedupIdOf } from '../ingress/event-store.ts';
 import type { EventCategory, EventStatus } from '../normalizers/normalized-event.ts';
-import { displayText } from '../normalizers/raw-event.ts';
+import { displayText } from '../queue/raw-body.ts';
 import { findDeadLetters, type DeadLetter } from '../replay/dead-letters.ts';
 import type { OpenReplayQueues } from '../replay/replay-queues.ts';
 import { withDeadline } from '../shared/deadline.ts';
-import type { ProviderId } from '../shared/providers.ts';
+import type { ProviderId } from '../providers/registry.ts';
 import { DeliveryRecords } from '../workers/delivery-records.ts';
 
 /** The stored row of one event: the columns of the status page, plus what only this page shows. */

@@ -2,7 +2,7 @@ import type { Db } from '../db/db.ts';
 import { jobRuns, recentEvents, type JobRun, type StoredEvent } from '../db/queries.ts';
 import { findDeadLetters, type DeadLetter } from '../replay/dead-letters.ts';
 import type { OpenReplayQueues } from '../replay/replay-queues.ts';
-import type { ProviderId } from '../shared/providers.ts';
+import type { ProviderId } from '../providers/registry.ts';
 import { withDeadline } from '../shared/deadline.ts';
 
 export type QueueCounts = { queue: string; waiting: number; active: number; delayed: number; failed: number; completed: number };

@@ -1,6 +1,6 @@
 import type { JobRun, StoredEvent } from '../db/queries.ts';
 import type { DeadLetter } from '../replay/dead-letters.ts';
-import { PROVIDER_IDS } from '../shared/providers.ts';
+import { PROVIDER_IDS } from '../providers/registry.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { csrfField, eventLink, flashLine, logoutButton, replayButton, status, time, type Flash } from './page-parts.ts';

@@ -70,8 +70,8 @@ export type Config = {
   maxBodyBytes: number;
   /** How long an event key is remembered for duplicate detection. */
   dedupWindowSeconds: number;
-  /** PersonaClick keys are body hashes: the same body later is a real new event, so its window is short. */
-  personaclickDedupWindowSeconds: number;
+  /** A provider's own window, where its definition has one (PersonaClick: keys are body hashes). */
+  providerDedupWindowSeconds: Partial<Record<ProviderId, number>>;
   /** Longest wait for Redis to store an event before answering 503. */
   enqueueTimeoutMs: number;
   /** The ingress' local spool for queue outages; `enabled` unset means the process role decides. */
@@ -95,3 +95,8 @@ export type Config = {
   /** Express' `trust proxy` (TRUST_PROXY): who may name the client's address in X-Forwarded-For. */
   trustProxy: false | number | readonly string[];
 };
+
+/** How long `provider`'s event keys (and its alerts' delivery records) are remembered. */
+export function dedupWindowMs(config: Pick<Config, 'dedupWindowSeconds' | 'providerDedupWindowSeconds'>, provider: ProviderId): number {
+  return 1000 * (config.providerDedupWindowSeconds[provider] ?? config.dedupWindowSeconds);
+}

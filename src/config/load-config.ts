@@ -3,42 +3,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { EVENT_STATUSES, type EventStatus } from '../normalizers/normalized-event.ts';
 import { ConfigError } from '../shared/errors.ts';
-import { PROVIDER_IDS, type ProviderId } from '../providers/registry.ts';
+import { PROVIDERS, type ProviderId } from '../providers/registry.ts';
 import type { Config, DestinationConfig, EmailConfig, RouteFilter, SlackConfig } from './config.ts';
 import { DEFAULT_ALERT_STATUSES, derivedDestinationId, parseEmailRoutes, parseSlackRoutes, slackUrlProblem } from './routes.ts';
 
 type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-export const CREDENTIAL_VARIABLES: Record<ProviderId, string> = {
-  persona: 'PERSONA_WEBHOOK_SECRET',
-  plextera: 'PLEXTERA_WEBHOOK_SECRET',
-  primer: 'PRIMER_WEBHOOK_SECRET',
-  reachfive: 'REACHFIVE_WEBHOOK_AUTHORIZATION',
-  personaclick: 'PERSONACLICK_WEBHOOK_TOKEN',
-};
-
-/**
- * How long a run may stay started/running/resumed before it is reported stuck, when neither
- * STUCK_AFTER_SECONDS nor the provider's own variable is set. Only providers that send
- * non-terminal events can ever have a stuck run (Persona, ReachFive); the others send finished
- * runs only, and keep SPEC's general default.
- */
-export const STUCK_DEFAULT_SECONDS: Readonly<Record<ProviderId, number>> = {
-  // Importer pipelines: the captured runs took 5 and 14 minutes; two hours is far past a healthy one.
-  persona: 2 * 3_600,
-  // Off: a job's reports share one event key (its id), so after a RUNNING report the final SUCCESS
-  // or FAILURE is answered as a duplicate and can never end the run. Set it to opt in.
-  reachfive: 0,
-  personaclick: 6 * 3_600,
-  primer: 6 * 3_600,
-  plextera: 6 * 3_600,
-};
-
-const STUCK_VARIABLES = Object.fromEntries(
-  PROVIDER_IDS.map((provider) => [`${provider.toUpperCase()}_STUCK_AFTER_SECONDS`, provider]),
-) as Record<string, ProviderId>;
 
 function integer(min: number, max: number) {
   return z
@@ -74,21 +45,17 @@ const emailAddress = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^.*<[^\s@<>]+@[^\s@
   error: 'expected an email address',
 });
 
+const stuckSeconds = integer(0, 365 * 86_400);
+
 /** One schema per variable, so a failure always names exactly one variable. */
 const VARIABLES = {
   PORT: integer(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'expected letters, digits, _ or -' }).default('hookline'),
-  PERSONA_WEBHOOK_SECRET: commaList.optional(),
-  PLEXTERA_WEBHOOK_SECRET: commaList.optional(),
-  PRIMER_WEBHOOK_SECRET: commaList.optional(),
-  REACHFIVE_WEBHOOK_AUTHORIZATION: commaList.optional(),
-  PERSONACLICK_WEBHOOK_TOKEN: commaList.optional(),
   WEBHOOK_TOLERANCE_SECONDS: integer(1, 86_400).default(300),
   MAX_BODY_BYTES: integer(1, 100 * 1024 * 1024).default(1_048_576),
   DEDUP_WINDOW_SECONDS: integer(60, 90 * 86_400).default(7 * 86_400),
-  PERSONACLICK_DEDUP_WINDOW_SECONDS: integer(1, 90 * 86_400).default(3_600),
   ENQUEUE_TIMEOUT_MS: integer(50, 60_000).default(2_000),
   SPOOL_ENABLED: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   SPOOL_DIR: z.string().min(1).optional(),
@@ -111,12 +78,7 @@ const VARIABLES = {
   EMAIL_DIGEST_MAX: integer(1, 50).default(50),
   EMAIL_ROUTES: z.string().optional(),
   PUBLIC_URL: url(['https:', 'http:']).optional(),
-  STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
-  PERSONA_STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
-  PERSONACLICK_STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
-  PRIMER_STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
-  PLEXTERA_STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
-  REACHFIVE_STUCK_AFTER_SECONDS: integer(0, 365 * 86_400).optional(),
+  STUCK_AFTER_SECONDS: stuckSeconds.optional(),
   STUCK_CHECK_INTERVAL_SECONDS: integer(1, 86_400).default(60),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   SHUTDOWN_TIMEOUT_MS: integer(0, 600_000).default(25_000),
@@ -125,6 +87,22 @@ const VARIABLES = {
   ADMIN_TOKEN: z.string().superRefine(adminTokenCheck).optional(),
   TRUST_PROXY: z.string().transform(trustProxySetting).optional(),
 } as const;
+
+/** `PERSONA_STUCK_AFTER_SECONDS`: a provider's own stuck threshold. */
+export function stuckVariable(provider: ProviderId): string {
+  return `${provider.toUpperCase()}_STUCK_AFTER_SECONDS`;
+}
+
+/** Each provider's variables, from its definition: credentials, its own dedup window, its stuck threshold. */
+function providerVariables(provider: (typeof PROVIDERS)[number]) {
+  return {
+    credentials: [provider.credential.variable, commaList.optional()] as const,
+    dedupWindow: provider.dedupWindow
+      ? ([provider.dedupWindow.variable, integer(1, 90 * 86_400).default(provider.dedupWindow.defaultSeconds)] as const)
+      : undefined,
+    stuckAfter: [stuckVariable(provider.id), stuckSeconds.optional()] as const,
+  };
+}
 
 const MAKE_A_TOKEN = 'make one with `openssl rand -base64 32`';
 
@@ -181,25 +159,59 @@ function isAddressOrBlock(item: string): boolean {
 type VariableName = keyof typeof VARIABLES;
 type Parsed = { [K in VariableName]: z.output<(typeof VARIABLES)[K]> };
 
+function parseVariable<Schema extends z.ZodType>(env: Env, name: string, schema: Schema): z.output<Schema> {
+  const raw = env[name];
+  // An empty variable means "unset", as in most deployment tools.
+  const value = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const reason = result.error.issues[0]?.message ?? 'invalid value';
+    throw new ConfigError(name, value === undefined ? reason : `${reason} (got ${describe(name, value)})`);
+  }
+  return result.data;
+}
+
 function parseVariables(env: Env): Parsed {
   const parsed: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(VARIABLES)) {
-    const raw = env[name];
-    // An empty variable means "unset", as in most deployment tools.
-    const value = raw === undefined || raw.trim() === '' ? undefined : raw.trim();
-    const result = (schema as z.ZodType).safeParse(value);
-    if (!result.success) {
-      const reason = result.error.issues[0]?.message ?? 'invalid value';
-      throw new ConfigError(name, value === undefined ? reason : `${reason} (got ${describe(name, value)})`);
-    }
-    parsed[name] = result.data;
-  }
+  for (const [name, schema] of Object.entries(VARIABLES)) parsed[name] = parseVariable(env, name, schema);
   return parsed as Parsed;
 }
 
+type ProviderSettings = {
+  credentials: Partial<Record<ProviderId, readonly string[]>>;
+  dedupWindowSeconds: Partial<Record<ProviderId, number>>;
+  stuckAfterSeconds: Partial<Record<ProviderId, number>>;
+};
+
+function parseProviderSettings(env: Env): ProviderSettings {
+  const settings: ProviderSettings = { credentials: {}, dedupWindowSeconds: {}, stuckAfterSeconds: {} };
+  for (const provider of PROVIDERS) {
+    const variables = providerVariables(provider);
+    const credentials = parseVariable(env, ...variables.credentials);
+    if (credentials) settings.credentials[provider.id] = credentials;
+    if (variables.dedupWindow) settings.dedupWindowSeconds[provider.id] = parseVariable(env, ...variables.dedupWindow);
+    const stuck = parseVariable(env, ...variables.stuckAfter);
+    if (stuck !== undefined) settings.stuckAfterSeconds[provider.id] = stuck;
+  }
+  return settings;
+}
+
+/** Every variable hookline reads: the general ones, then each provider's (`.env.example` is checked against it). */
+export function configVariableNames(): string[] {
+  const names: string[] = Object.keys(VARIABLES);
+  for (const provider of PROVIDERS) {
+    const variables = providerVariables(provider);
+    names.push(variables.credentials[0], ...(variables.dedupWindow ? [variables.dedupWindow[0]] : []), variables.stuckAfter[0]);
+  }
+  return names;
+}
+
 /** Secrets are never echoed, not even in a config error. */
+const CREDENTIAL_VARIABLES: ReadonlySet<string> = new Set(PROVIDERS.map((provider) => provider.credential.variable));
+
 function describe(name: string, value: string): string {
-  const secret = /SECRET|TOKEN|AUTHORIZATION|URL|ROUTES/.test(name) && !/^(REDIS|DATABASE)_URL$/.test(name);
+  const secret =
+    CREDENTIAL_VARIABLES.has(name) || (/SECRET|TOKEN|AUTHORIZATION|URL|ROUTES/.test(name) && !/^(REDIS|DATABASE)_URL$/.test(name));
   return secret ? `a value of ${value.length} characters` : JSON.stringify(value);
 }
 
@@ -211,14 +223,11 @@ function statusFilter(list: readonly EventStatus[] | undefined): RouteFilter {
   return { providers: undefined, categories: undefined, statuses: statusSet(list) };
 }
 
-function stuckThresholds(v: Parsed): Record<ProviderId, number> {
-  const thresholds = {} as Record<ProviderId, number>;
-  for (const provider of PROVIDER_IDS) thresholds[provider] = v.STUCK_AFTER_SECONDS ?? STUCK_DEFAULT_SECONDS[provider];
-  for (const [variable, provider] of Object.entries(STUCK_VARIABLES)) {
-    const value = v[variable as VariableName];
-    if (typeof value === 'number') thresholds[provider] = value;
-  }
-  return thresholds;
+/** A provider's own variable, else STUCK_AFTER_SECONDS, else the provider's default. */
+function stuckThresholds(v: Parsed, own: ProviderSettings['stuckAfterSeconds']): Record<ProviderId, number> {
+  return Object.fromEntries(
+    PROVIDERS.map((provider) => [provider.id, own[provider.id] ?? v.STUCK_AFTER_SECONDS ?? provider.stuckAfter.defaultSeconds]),
+  ) as Record<ProviderId, number>;
 }
 
 /** The shorthand destinations first, then each route; ids must be unique (they name queues). */
@@ -282,12 +291,7 @@ function destinations(v: Parsed, slack: SlackConfig | undefined, email: EmailCon
 
 export function loadConfig(env: Env = process.env): Config {
   const v = parseVariables(env);
-
-  const credentials: Config['credentials'] = {};
-  for (const [provider, variable] of Object.entries(CREDENTIAL_VARIABLES) as [ProviderId, VariableName][]) {
-    const list = v[variable];
-    if (Array.isArray(list)) credentials[provider] = list;
-  }
+  const providers = parseProviderSettings(env);
 
   const emailParts = { SMTP_URL: v.SMTP_URL, EMAIL_FROM: v.EMAIL_FROM, EMAIL_TO: v.EMAIL_TO };
   const setParts = Object.entries(emailParts).filter(([, value]) => value !== undefined);
@@ -340,11 +344,11 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrlIsDefault: (env.REDIS_URL ?? '').trim() === '',
     dataDir: v.DATA_DIR,
     queuePrefix: v.QUEUE_PREFIX,
-    credentials,
+    credentials: providers.credentials,
     toleranceSeconds: v.WEBHOOK_TOLERANCE_SECONDS,
     maxBodyBytes: v.MAX_BODY_BYTES,
     dedupWindowSeconds: v.DEDUP_WINDOW_SECONDS,
-    personaclickDedupWindowSeconds: v.PERSONACLICK_DEDUP_WINDOW_SECONDS,
+    providerDedupWindowSeconds: providers.dedupWindowSeconds,
     enqueueTimeoutMs: v.ENQUEUE_TIMEOUT_MS,
     spool: {
       enabled: v.SPOOL_ENABLED === undefined ? undefined : v.SPOOL_ENABLED === 'true',
@@ -362,7 +366,7 @@ export function loadConfig(env: Env = process.env): Config {
     destinations: destinations(v, slack, email),
     alerts: {
       publicUrl: v.PUBLIC_URL?.replace(/\/+$/, ''),
-      stuckAfterSeconds: stuckThresholds(v),
+      stuckAfterSeconds: stuckThresholds(v, providers.stuckAfterSeconds),
       stuckCheckIntervalMs: v.STUCK_CHECK_INTERVAL_SECONDS * 1_000,
     },
     logLevel: v.LOG_LEVEL,

@@ -1,5 +1,5 @@
 import type { EventCategory, EventStatus } from '../normalizers/normalized-event.ts';
-import type { ProviderId } from '../shared/providers.ts';
+import type { ProviderId } from '../providers/registry.ts';
 import type { Queryable } from './db.ts';
 
 export type StoredEvent = {
@@ -57,7 +57,11 @@ export async function recentEvents(db: Queryable, filter: EventFilter = {}): Pro
      limit $3`,
     [filter.provider ?? null, filter.status ?? null, clampLimit(filter.limit, 50), filter.since?.toISOString() ?? null],
   );
-  return rows.map((row) => ({
+  return rows.map(storedEventOfRow);
+}
+
+export function storedEventOfRow(row: EventRow): StoredEvent {
+  return {
     id: row.id,
     provider: row.provider,
     type: row.type,
@@ -70,7 +74,7 @@ export async function recentEvents(db: Queryable, filter: EventFilter = {}): Pro
     occurredAt: iso(row.occurred_at),
     receivedAt: iso(row.received_at),
     summary: row.summary,
-  }));
+  };
 }
 
 /** Each run's latest status: failures first (failed, then partial), then the most recent. */
@@ -84,7 +88,7 @@ export async function jobRuns(db: Queryable, filter: JobRunFilter = {}): Promise
      limit $3`,
     [filter.provider ?? null, filter.status ?? null, clampLimit(filter.limit, 200)],
   );
-  return rows.map(toJobRun);
+  return rows.map(jobRunOfRow);
 }
 
 /** One run's job_runs row: its latest status and the event that set it. */
@@ -95,10 +99,10 @@ export async function jobRun(db: Queryable, provider: ProviderId, subjectId: str
      from job_runs where provider = $1 and subject_id = $2`,
     [provider, subjectId],
   );
-  return rows[0] ? toJobRun(rows[0]) : undefined;
+  return rows[0] ? jobRunOfRow(rows[0]) : undefined;
 }
 
-function toJobRun(row: JobRunRow): JobRun {
+export function jobRunOfRow(row: JobRunRow): JobRun {
   return {
     provider: row.provider,
     subjectId: row.subject_id,
@@ -117,7 +121,7 @@ function toJobRun(row: JobRunRow): JobRun {
   };
 }
 
-type EventRow = {
+export type EventRow = {
   id: string;
   provider: ProviderId;
   type: string;
@@ -132,7 +136,7 @@ type EventRow = {
   summary: string;
 };
 
-type JobRunRow = {
+export type JobRunRow = {
   provider: ProviderId;
   subject_id: string;
   subject_name: string | null;

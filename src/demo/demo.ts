@@ -12,7 +12,8 @@ import { shortTime, table } from '../cli/table.ts';
 import type { JobRun, StoredEvent } from '../db/queries.ts';
 import { openReplayQueues } from '../replay/replay-queues.ts';
 import { sampleBody, sendSample, type SendResult } from '../samples/samples.ts';
-import { PROVIDER_IDS, type ProviderId } from '../providers/registry.ts';
+import { PROVIDERS, PROVIDER_IDS, type ProviderId } from '../providers/registry.ts';
+import { stuckVariable } from '../config/load-config.ts';
 import { freePort, isReachable, redisForDemo, stopChild, type DemoRedis } from './local-redis.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,7 +43,7 @@ const CLEARED = [
   'PUBLIC_URL',
   'STUCK_AFTER_SECONDS',
   'STUCK_CHECK_INTERVAL_SECONDS',
-  ...PROVIDER_IDS.map((provider) => `${provider.toUpperCase()}_STUCK_AFTER_SECONDS`),
+  ...PROVIDER_IDS.map(stuckVariable),
   'QUEUE_PREFIX',
   'SPOOL_DIR',
 ];
@@ -149,6 +150,17 @@ async function startSlackStandIn(): Promise<SlackStandIn> {
   };
 }
 
+/** PORT when set (refused when taken: the user asked for it), else 3000, else any free port. */
+async function demoPort(requested: string | undefined): Promise<number> {
+  if (requested !== undefined && requested.trim() !== '') {
+    const port = Number(requested);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT: expected a port number from 1 to 65535 (got ${JSON.stringify(requested)})`);
+    if (await isReachable('127.0.0.1', port)) throw new Error(`PORT ${port} is already in use; pick another or leave PORT unset`);
+    return port;
+  }
+  return (await isReachable('127.0.0.1', 3000)) ? await freePort() : 3000;
+}
+
 /**
  * `npm run demo`: starts hookline all-in-one on embedded defaults with generated secrets, sends each
  * provider's sample, shows where each landed, and stops (or, with --keep, stays up for /admin).
@@ -158,17 +170,11 @@ async function demo(): Promise<number> {
   const started = Date.now();
   const redis = await redisForDemo(process.env);
   const dataDir = await mkdtemp(join(tmpdir(), 'hookline-demo-'));
-  const port = (await isReachable('127.0.0.1', 3000)) ? await freePort() : 3000;
+  const port = await demoPort(process.env.PORT);
   const baseUrl = `http://127.0.0.1:${port}`;
   const prefix = `hookline-demo-${randomBytes(4).toString('hex')}`;
   const secret = () => `demo-${randomBytes(12).toString('hex')}`;
-  const credentials: Record<ProviderId, string> = {
-    persona: secret(),
-    plextera: secret(),
-    primer: secret(),
-    reachfive: `Bearer ${secret()}`,
-    personaclick: secret(),
-  };
+  const credentials = Object.fromEntries(PROVIDERS.map((provider) => [provider.id, provider.credential.example(secret())])) as Record<ProviderId, string>;
   const adminToken = secret();
   const slack = await startSlackStandIn();
   const env: Record<string, string | undefined> = { ...process.env };
@@ -182,11 +188,7 @@ async function demo(): Promise<number> {
     LOG_LEVEL: 'warn',
     ADMIN_TOKEN: adminToken,
     SHUTDOWN_TIMEOUT_MS: '5000',
-    PERSONA_WEBHOOK_SECRET: credentials.persona,
-    PLEXTERA_WEBHOOK_SECRET: credentials.plextera,
-    PRIMER_WEBHOOK_SECRET: credentials.primer,
-    REACHFIVE_WEBHOOK_AUTHORIZATION: credentials.reachfive,
-    PERSONACLICK_WEBHOOK_TOKEN: credentials.personaclick,
+    ...Object.fromEntries(PROVIDERS.map((provider) => [provider.credential.variable, credentials[provider.id]])),
     // Slack at its defaults (failed,partial; 1 message a second, digests past it), into the stand-in.
     SLACK_WEBHOOK_URL: slack.url,
     // Small enough for a demo: the stuck run below is reported within a second or two.
@@ -234,7 +236,7 @@ async function demo(): Promise<number> {
     if (!ok) say(`not every event landed (within ${LAND_TIMEOUT_MS / 1000} s) or was reported (within ${ALERTS_TIMEOUT_MS / 1000} s); hookline's log: ${logPath}`);
     if (values.keep && ok) {
       say(`Status page: ${baseUrl}/admin  (log in with the token ${adminToken})`);
-      say(`In another terminal: ADMIN_TOKEN=${adminToken} PORT=${port} npx hookline events`);
+      say(`In another terminal: ADMIN_TOKEN=${adminToken} npx hookline events --url ${baseUrl}`);
       say('Running until Ctrl-C.');
       await untilSignal(child);
     }

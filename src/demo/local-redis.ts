@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { freePort, isReachable, redisServerBinary, stopChild } from '../shared/local-redis.ts';
+import { freePort, INSTALL_REDIS_HINT, isReachable, redisServerBinary, startRedisServer, stopChild } from '../shared/local-redis.ts';
+import { NoRedisError } from '../shared/errors.ts';
 
 export { freePort, isReachable, stopChild };
 
@@ -12,16 +12,9 @@ export type DemoRedis = { url: string; describe: string; stop(): Promise<void> }
 export async function redisForDemo(env: Record<string, string | undefined>): Promise<DemoRedis> {
   if (env.REDIS_URL) return { url: env.REDIS_URL, describe: 'REDIS_URL', stop: async () => undefined };
   if (await isReachable('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379', describe: 'the local Redis', stop: async () => undefined };
-  const binary = redisServerBinary();
-  if (!binary) {
-    throw new Error('the demo needs Redis: none answers on 127.0.0.1:6379 and redis-server is not installed (e.g. apt-get install redis-server, brew install redis), or set REDIS_URL');
+  if (!redisServerBinary(env.PATH)) {
+    throw new NoRedisError(`the demo needs Redis: none answers on 127.0.0.1:6379 and redis-server is not installed: ${INSTALL_REDIS_HINT}`);
   }
-  const port = await freePort();
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (!(await isReachable('127.0.0.1', port))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server did not start on port ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { url: `redis://127.0.0.1:${port}`, describe: `a private redis-server (port ${port})`, stop: () => stopChild(child) };
+  const server = await startRedisServer({ path: env.PATH });
+  return { url: server.url, describe: `a private redis-server (port ${server.port})`, stop: () => server.stop() };
 }

@@ -4,7 +4,7 @@ import type { Metrics } from '../shared/metrics.ts';
 import { webhookAnswerRecorder } from './webhook-metrics.ts';
 
 /**
- * One log line per request, built from an allow-list: no headers, no query string (PersonaClick's
+ * One log line per request, built from an allow-list: no headers, no query string (a provider's
  * token lives there), no body. Provider and event key are enough to follow an event.
  */
 export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
@@ -35,7 +35,7 @@ export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
   };
 }
 
-/** The path without its query string (PersonaClick's token lives there). */
+/** The path without its query string (a provider's token may live there). */
 function pathOf(url: string): string {
   const end = url.search(/[?#]/);
   return end === -1 ? url : url.slice(0, end);

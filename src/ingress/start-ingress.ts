@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Config } from '../config/config.ts';
+import { dedupWindowMs, type Config } from '../config/config.ts';
 import { serve } from '../shared/http-server.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
@@ -38,8 +38,7 @@ export async function startIngress(options: IngressOptions): Promise<RunningIngr
     prefix: config.queuePrefix,
     timeoutMs: config.enqueueTimeoutMs,
     logger,
-    dedupWindowMs: (event) =>
-      1000 * (event.provider === 'personaclick' ? config.personaclickDedupWindowSeconds : config.dedupWindowSeconds),
+    dedupWindowMs: (event) => dedupWindowMs(config, event.provider),
   });
   const spooling = (config.spool.enabled ?? options.spoolByDefault ?? false)
     ? await openSpoolingEventStore({ inner: queueStore, config: config.spool, probe: () => redis.ping(), logger, metrics: options.metrics })

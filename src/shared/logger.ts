@@ -1,23 +1,20 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { PROVIDERS } from '../providers/registry.ts';
 
 export type { Logger };
 
 /**
  * Defence in depth: request logs are built from an allow-list of fields (src/ingress/request-log.ts),
- * but anything that slips into a log object under these paths is censored as well.
+ * but anything that slips into a log object under these paths is censored as well: every header and
+ * query parameter a provider's auth scheme carries credentials in (src/providers), and our own names.
  */
 const REDACT_PATHS = [
+  ...PROVIDERS.flatMap((provider) =>
+    provider.auth.secretHeaders.flatMap((name) => [`headers[${JSON.stringify(name)}]`, `req.headers[${JSON.stringify(name)}]`]),
+  ),
+  ...new Set(PROVIDERS.flatMap((provider) => provider.auth.secretQuery.map((name) => `query[${JSON.stringify(name)}]`))),
   'headers.authorization',
-  'headers["persona-signature"]',
-  'headers["x-plextera-signature"]',
-  'headers["x-signature-primary"]',
-  'headers["x-signature-secondary"]',
   'req.headers.authorization',
-  'req.headers["persona-signature"]',
-  'req.headers["x-plextera-signature"]',
-  'req.headers["x-signature-primary"]',
-  'req.headers["x-signature-secondary"]',
-  'query.token',
   'secret',
   'secrets',
   'token',

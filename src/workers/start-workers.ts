@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import type { Config } from '../config/config.ts';
+import { dedupWindowMs, type Config } from '../config/config.ts';
 import type { Db } from '../db/db.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
@@ -65,7 +65,7 @@ export async function startWorkers(options: WorkersOptions): Promise<RunningWork
   const recordTtlMs = (data: AlertJobData) => {
     const item = alertOfJob(data);
     const provider = item.kind === 'event' ? item.event.provider : item.report.provider;
-    return 1000 * (provider === 'personaclick' ? config.personaclickDedupWindowSeconds : config.dedupWindowSeconds);
+    return dedupWindowMs(config, provider);
   };
   const deliveries = alerts.map((sink) =>
     createAlertDeliveryWorker({ ...common, sink, records, recordTtlMs, sendTimeoutMs: DELIVERY_TIMEOUT_MS }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { camelCase, camelCaseKeys } from '../../src/normalizers/keys.ts';
+import { camelCase, camelCaseKeys } from '../../src/providers/persona/keys.ts';
 import { summarize } from '../../src/normalizers/summary.ts';
 import { firstTimestamp, toIsoUtc } from '../../src/normalizers/time.ts';
 

@@ -1,24 +1,19 @@
-import { parseArgs } from 'node:util';
-import type { Config } from '../../config/config.ts';
-import { providerInput } from '../../replay/filter-input.ts';
+import { providerOf } from '../../providers/registry.ts';
 import { sampleBody, sendSample } from '../../samples/samples.ts';
-import { CREDENTIAL_VARIABLES } from '../../config/load-config.ts';
+import { readConfig } from '../cli-config.ts';
 import { CliError } from '../cli-error.ts';
+import type { ProviderId } from '../providers.ts';
 
-export async function sendSampleCommand(args: string[], config: Config): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { url: { type: 'string' }, unique: { type: 'boolean', default: false } },
-  });
-  const provider = providerInput(positionals[0]);
-  if (!provider || positionals.length > 1) throw new CliError('usage: hookline send-sample <provider> [--url <base url>] [--unique]', 2);
+export type SendSampleOptions = { url?: string | undefined; unique?: boolean | undefined };
+
+export async function sendSampleCommand(provider: ProviderId, options: SendSampleOptions): Promise<number> {
+  const config = readConfig(process.env);
   const credential = config.credentials[provider]?.[0];
-  if (!credential) throw new CliError(`${CREDENTIAL_VARIABLES[provider]} is not set: the ${provider} endpoint is off, and there is nothing to sign with`);
-  const baseUrl = values.url ?? process.env.HOOKLINE_URL ?? `http://127.0.0.1:${config.port}`;
+  if (!credential) throw new CliError(`${providerOf(provider).credential.variable} is not set: the ${provider} endpoint is off, and there is nothing to sign with`);
+  const baseUrl = options.url ?? process.env.HOOKLINE_URL ?? `http://127.0.0.1:${config.port}`;
   let result;
   try {
-    result = await sendSample(baseUrl, provider, sampleBody(provider, { unique: values.unique }), credential);
+    result = await sendSample(baseUrl, provider, sampleBody(provider, { unique: options.unique === true }), credential);
   } catch (error) {
     throw new CliError(`hookline at ${baseUrl} did not answer: ${error instanceof Error ? error.message : String(error)}`);
   }

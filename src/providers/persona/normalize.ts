@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NormalizeError } from '../../shared/errors.ts';
 import type { EventFields } from '../../normalizers/build-event.ts';
 import { optionalCount, optionalId, optionalObject, optionalText, optionalTimestamp, requiredId } from '../../normalizers/fields.ts';
-import { camelCaseKeys } from '../../normalizers/keys.ts';
+import { camelCaseKeys } from './keys.ts';
 import type { EventStatus } from '../../normalizers/normalized-event.ts';
 import { parsePayload } from '../../normalizers/parse-payload.ts';
 
