@@ -7,7 +7,7 @@ import type { Config } from '../../config/config.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { createPgDb } from '../../db/pg-db.ts';
 import { ConfigError } from '../../shared/errors.ts';
-import { PROVIDER_IDS } from '../../shared/providers.ts';
+import { PROVIDER_IDS } from '../providers.ts';
 import { openReplayQueues } from '../../replay/replay-queues.ts';
 
 type Verdict = 'ok' | 'warn' | 'fail';

@@ -1,32 +1,25 @@
-import { parseArgs } from 'node:util';
-import type { Config } from '../../config/config.ts';
-import { limitInput, providerInput, statusInput, timeInput } from '../../replay/filter-input.ts';
+import type { EventStatus } from '../../normalizers/normalized-event.ts';
+import { cliContext, type SourceOptions } from '../cli-config.ts';
 import { openEventReader } from '../event-reader.ts';
+import { eventJson, printJson } from '../json-output.ts';
+import type { ProviderId } from '../providers.ts';
 import { shortTime, table } from '../table.ts';
 
-export async function events(args: string[], config: Config): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      provider: { type: 'string' },
-      status: { type: 'string' },
-      since: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      url: { type: 'string' },
-    },
-  });
-  const filter = {
-    provider: providerInput(values.provider),
-    status: statusInput(values.status),
-    since: timeInput('--since', values.since),
-    limit: limitInput(values.limit) ?? 20,
-  };
-  const reader = await openEventReader(config, values.url ?? process.env.HOOKLINE_URL);
+export type EventsOptions = SourceOptions & {
+  provider?: ProviderId | undefined;
+  status?: EventStatus | undefined;
+  since?: Date | undefined;
+  limit: number;
+  json?: boolean | undefined;
+};
+
+export async function events(options: EventsOptions): Promise<number> {
+  const { config, url, token } = cliContext(options);
+  const reader = await openEventReader(config, { url, token });
   try {
-    const rows = await reader.events(filter);
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    const rows = await reader.events({ provider: options.provider, status: options.status, since: options.since, limit: options.limit });
+    if (options.json) {
+      printJson(rows.map(eventJson));
       return 0;
     }
     if (rows.length === 0) {

@@ -1,26 +1,24 @@
-import { parseArgs } from 'node:util';
-import type { Config } from '../../config/config.ts';
-import { limitInput, providerInput, statusInput } from '../../replay/filter-input.ts';
+import type { EventStatus } from '../../normalizers/normalized-event.ts';
+import { cliContext, type SourceOptions } from '../cli-config.ts';
 import { openEventReader } from '../event-reader.ts';
+import { printJson, runJson } from '../json-output.ts';
+import type { ProviderId } from '../providers.ts';
 import { shortTime, table } from '../table.ts';
 
-export async function runs(args: string[], config: Config): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      provider: { type: 'string' },
-      status: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      url: { type: 'string' },
-    },
-  });
-  const filter = { provider: providerInput(values.provider), status: statusInput(values.status), limit: limitInput(values.limit) ?? 50 };
-  const reader = await openEventReader(config, values.url ?? process.env.HOOKLINE_URL);
+export type RunsOptions = SourceOptions & {
+  provider?: ProviderId | undefined;
+  status?: EventStatus | undefined;
+  limit: number;
+  json?: boolean | undefined;
+};
+
+export async function runs(options: RunsOptions): Promise<number> {
+  const { config, url, token } = cliContext(options);
+  const reader = await openEventReader(config, { url, token });
   try {
-    const rows = await reader.runs(filter);
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    const rows = await reader.runs({ provider: options.provider, status: options.status, limit: options.limit });
+    if (options.json) {
+      printJson(rows.map(runJson));
       return 0;
     }
     if (rows.length === 0) {

@@ -1,8 +1,7 @@
-import { providerOf } from '../../providers/registry.ts';
 import { sampleBody, sendSample } from '../../samples/samples.ts';
 import { readConfig } from '../cli-config.ts';
 import { CliError } from '../cli-error.ts';
-import type { ProviderId } from '../providers.ts';
+import { providerOf, type ProviderId } from '../providers.ts';
 
 export type SendSampleOptions = { url?: string | undefined; unique?: boolean | undefined };
 
