@@ -28,6 +28,7 @@ import {
   type AdminSession,
 } from './admin-auth.ts';
 import { clientAddress, LOGIN_LIMIT, LoginLimiter, redisIsAway, type LoginLimitOptions } from './login-limit.ts';
+import { eventApi } from './admin-api.ts';
 import { readEventPage } from './event-data.ts';
 import { eventNotFoundPage, eventPage, eventUnreadablePage } from './event-page.ts';
 import type { SafeHtml } from './html.ts';
@@ -231,6 +232,7 @@ export function createAdmin(options: AdminOptions): Admin {
   });
 
   router.use('/api', apiRouter(options, queues));
+  router.use('/api', eventApi(options.db, queues, options.queuePrefix));
 
   const board = new ExpressAdapter();
   board.setBasePath(`${ADMIN_PATH}/queues`);
