@@ -69,3 +69,11 @@ export class SinkError extends Error {
     this.retryAfterMs = options.retryAfterMs;
   }
 }
+
+/** Redis is needed, none answers, and none can be started here; the message says what to do. */
+export class NoRedisError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoRedisError';
+  }
+}

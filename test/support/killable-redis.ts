@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { isReachable } from '../../src/shared/local-redis.ts';
+import { startRedisServer, type RedisServer } from '../../src/shared/local-redis.ts';
 
 /** A private redis-server on a fixed port that a test can kill (SIGKILL: an outage) and start again. */
 export class KillableRedis {
-  private child: ChildProcess | undefined;
+  private server: RedisServer | undefined;
   readonly port: number;
   private readonly extraArgs: readonly string[];
 
@@ -16,27 +15,17 @@ export class KillableRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /**
+   * Nothing to do when it runs already: a second redis-server would fail to bind and take the first
+   * one's place here, and the first would then outlive the test (how two of them leaked).
+   */
   async start(): Promise<void> {
-    this.child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs],
-      { stdio: 'ignore' },
-    );
+    if (this.server?.running) return;
     // Generous: on two busy cores a fresh redis-server can take seconds to listen.
-    for (let i = 0; i < 300; i++) {
-      if (this.child.exitCode !== null) break;
-      if (await isReachable('127.0.0.1', this.port)) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`redis-server did not come up on port ${this.port}`);
+    this.server = await startRedisServer({ port: this.port, args: this.extraArgs, startTimeoutMs: 15_000 });
   }
 
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    await this.server?.kill('SIGKILL');
   }
 }

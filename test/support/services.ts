@@ -1,9 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, isReachable } from '../../src/shared/local-redis.ts';
+import { freePort, guardChild, isReachable, startRedisServer, stopChild } from '../../src/shared/local-redis.ts';
 
 /** Backing services for the tests: the ones already running, or private ones started here. */
 
@@ -27,16 +27,10 @@ function which(command: string): string | undefined {
 
 export type StartedService = { url: string; stop: () => Promise<void> };
 
-/** A private, non-persistent redis-server on a free port. */
+/** A private, non-persistent redis-server on a free port; it never outlives the process that started it. */
 export async function startPrivateRedis(): Promise<StartedService> {
-  const binary = which('redis-server');
-  if (!binary) throw new Error('Redis is not reachable and redis-server is not on PATH: install Redis or set REDIS_URL');
-  const port = await freePort();
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  await waitFor(() => isReachable('127.0.0.1', port), 10_000, 'redis-server');
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  const server = await startRedisServer();
+  return { url: server.url, stop: () => server.stop(5_000) };
 }
 
 function postgresBinDir(): string | undefined {
@@ -72,25 +66,17 @@ export async function startPrivatePostgres(): Promise<StartedService | undefined
   const port = await freePort();
   const run = runAs([postgres, '-D', dir, '-p', String(port), '-k', dir, '-h', '127.0.0.1', '-c', 'fsync=off']);
   const child = spawn(run[0]!, run.slice(1), { stdio: 'ignore' });
+  guardChild(child);
   await waitFor(() => isReachable('127.0.0.1', port), 20_000, 'postgres');
   // The server accepts TCP before it accepts logins; give it a moment to finish recovery.
   await new Promise((r) => setTimeout(r, 500));
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: async () => {
-      await stopChild(child);
+      await stopChild(child, 5_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-  });
 }
 
 /**
