@@ -234,13 +234,14 @@ describe('npx hookline on the database', { timeout: 90_000 }, () => {
       await waitFor(async () => (await p.queues.ingest.getCompletedCount()) === 1, 15_000, 'the ingest job done');
       // Only the schema in the environment: the flag stands for DATABASE_URL, and the schema applies to it.
       const flagEnv = { DATABASE_SCHEMA: schema.schema, REDIS_URL: p.config.redisUrl, QUEUE_PREFIX: p.config.queuePrefix };
-      const [fromEnv, fromFlag, runs, shown, otherSchema] = await Promise.all([
+      const [fromEnv, fromFlag, runs, shown, otherSchema, redisAway] = await Promise.all([
         cli(['events'], { DATABASE_URL: schema.url, DATABASE_SCHEMA: schema.schema }),
         cli(['events', '--database-url', schema.url, '--json'], flagEnv),
         cli(['runs', '--database-url', schema.url, '--json'], flagEnv),
         cli(['show', PERSONA_KEY, '--database-url', schema.url, '--json'], flagEnv),
         // The flag beats HOOKLINE_URL, and another (empty) schema shows that the schema is really applied.
         cli(['events', '--database-url', schema.url], { DATABASE_SCHEMA: 'public', HOOKLINE_URL: 'http://127.0.0.1:1' }),
+        cli(['show', PERSONA_KEY, '--database-url', schema.url, '--json'], { ...flagEnv, REDIS_URL: DEAD_REDIS }),
       ]);
       expect(fromEnv.code).toBe(0);
       expect(fromEnv.stdout).toMatch(new RegExp(`persona\\s+failed\\s+\\S+\\s+import-batch-002\\s+${PERSONA_KEY}`));
@@ -255,7 +256,12 @@ describe('npx hookline on the database', { timeout: 90_000 }, () => {
       expect((event.deliveries as Json[]).map((d) => d.state)).not.toContain('failed');
       expect((event.rawBody as Json).source).toBe('ingest job');
       expect(otherSchema.code).not.toBe(0);
-      expect(otherSchema.stderr).toMatch(/schema public\).*no hookline tables|no hookline tables/);
+      expect(otherSchema.stderr).toMatch(/PostgreSQL \(DATABASE_URL, schema public\) has no hookline tables/);
+      // Without Redis the row, the run and the stored body are still there, and what is missing is said.
+      expect(redisAway.code).toBe(0);
+      const partial = parsed(redisAway.stdout);
+      expect(partial).toMatchObject({ id: PERSONA_KEY, run: { eventId: PERSONA_KEY }, ingest: null, deliveries: null, rawBody: { source: 'stored bytes' } });
+      expect((partial.problems as string[]).join('\n')).toMatch(/Redis/);
     } finally {
       await p.close();
       await schema.drop();
