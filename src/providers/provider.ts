@@ -81,8 +81,8 @@ export interface ProviderDefinition<Id extends string = string> {
     readonly payload: Readonly<Record<string, unknown>>;
     /** Where the id its event key is made of lives, so a sample can be made unique; unset: keyed by hash. */
     readonly idPath?: readonly string[];
-    /** Headers the provider sends with it (besides authentication). */
-    readonly headers?: Readonly<Record<string, string>>;
+    /** Headers the provider sends with this body (besides authentication). */
+    readonly headers?: (body: string) => Readonly<Record<string, string>>;
   };
   readonly docs: ProviderDocs;
 }

@@ -1,4 +1,5 @@
 import type { ProviderDefinition } from './provider.ts';
+import { github } from './github/index.ts';
 import { persona } from './persona/index.ts';
 import { personaclick } from './personaclick/index.ts';
 import { primer } from './primer/index.ts';
@@ -6,7 +7,7 @@ import { plextera } from './plextera/index.ts';
 import { reachfive } from './reachfive/index.ts';
 
 /** Every provider hookline knows, in the order the README, OpenAPI and the status page list them. */
-export const PROVIDERS = [persona, personaclick, primer, plextera, reachfive] as const;
+export const PROVIDERS = [persona, personaclick, primer, plextera, reachfive, github] as const;
 
 export type ProviderId = (typeof PROVIDERS)[number]['id'];
 export type Provider = ProviderDefinition<ProviderId>;

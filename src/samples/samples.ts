@@ -26,7 +26,7 @@ export function sampleBody(provider: ProviderId, options: { unique?: boolean } =
 export function signSample(provider: ProviderId, body: string, credential: string, nowSeconds = Math.floor(Date.now() / 1000)): SignedRequest {
   const { auth, sample } = providerOf(provider);
   const signed = auth.sign(body, credential, nowSeconds);
-  return { headers: { ...sample.headers, ...signed.headers }, query: signed.query };
+  return { headers: { ...sample.headers?.(body), ...signed.headers }, query: signed.query };
 }
 
 export type SendResult = { status: number; body: string };

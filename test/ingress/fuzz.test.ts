@@ -3,8 +3,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROVIDER_IDS, type ProviderId } from '../../src/providers/registry.ts';
-import { fixture } from '../support/fixtures.ts';
+import { PROVIDERS, PROVIDER_IDS, type ProviderId } from '../../src/providers/registry.ts';
+import { sampleBody } from '../../src/samples/samples.ts';
 import { startTestIngress, type TestIngress } from '../support/harness.ts';
 import { CREDENTIALS, post, sign } from '../support/signing.ts';
 
@@ -16,22 +16,18 @@ import { CREDENTIALS, post, sign } from '../support/signing.ts';
 let t: TestIngress;
 let requests = 0;
 beforeAll(async () => {
-  t = await startTestIngress({ MAX_BODY_BYTES: '16384', LOG_LEVEL: 'warn' });
+  // Above the largest sample (GitHub's workflow_run, ~22 KiB), well below the 1 MiB default.
+  t = await startTestIngress({ MAX_BODY_BYTES: '65536', LOG_LEVEL: 'warn' });
 });
 afterAll(async () => {
   console.log(`[fuzz] ${requests} requests sent`);
   await t.close();
 });
 
-const SAMPLES: Record<ProviderId, string> = {
-  persona: fixture('persona', 'importer-pipeline-run.errored'),
-  plextera: fixture('plextera', 'workflow.run.failed'),
-  primer: fixture('primer', 'workflow-run-failed'),
-  reachfive: fixture('reachfive', 'export.failure'),
-  personaclick: fixture('personaclick', 'import_products.error'),
-};
+/** Each provider's sample, as its definition gives it. */
+const SAMPLES = Object.fromEntries(PROVIDERS.map((p) => [p.id, sampleBody(p.id)])) as Record<ProviderId, string>;
 
-const SIGNATURE_HEADERS = ['persona-signature', 'x-plextera-signature', 'x-signature-primary', 'x-signature-secondary', 'authorization'];
+const SIGNATURE_HEADERS = [...new Set(PROVIDERS.flatMap((p) => p.auth.secretHeaders))];
 /** Headers fetch refuses to set or that would make the request itself malformed. */
 const FORBIDDEN = new Set(['content-length', 'host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'expect', 'te', 'trailer']);
 

@@ -155,7 +155,7 @@ describe('bad input', () => {
   });
 
   it('answers 404 not_found for an unknown provider', async () => {
-    const answer = await post(t.baseUrl, 'github', '{}');
+    const answer = await post(t.baseUrl, 'acme', '{}');
     expect(answer.status).toBe(404);
     expect(answer.body).toEqual({ error: 'not_found' });
   });

@@ -1,3 +1,4 @@
+import { PROVIDER_IDS } from '../../src/providers/registry.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,7 +79,7 @@ describe('GET /metrics after signed webhooks', () => {
     expect(requests({ provider: 'primer', status: '200' })).toBe(1);
     expect(requests({ provider: 'unknown', status: '404' })).toBe(3);
     const providers = new Set(samples.filter((s) => s.name.startsWith('hookline_webhook_')).map((s) => s.labels.provider));
-    expect([...providers].sort()).toEqual(['persona', 'personaclick', 'plextera', 'primer', 'reachfive', 'unknown']);
+    expect([...providers].sort()).toEqual([...PROVIDER_IDS, 'unknown'].sort());
   });
 
   it('counts events accepted, duplicate and connection tests, and rejections by reason', () => {
