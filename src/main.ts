@@ -7,10 +7,11 @@ import type { Db } from './db/db.ts';
 import { createApp, type ReadinessCheck } from './ingress/create-app.ts';
 import { startIngress } from './ingress/start-ingress.ts';
 import { serve } from './shared/http-server.ts';
-import { ConfigError } from './shared/errors.ts';
+import { ConfigError, NoRedisError } from './shared/errors.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
-import { defaultOrLocalRedis } from './shared/local-redis.ts';
+import { defaultOrLocalRedis, isReachable } from './shared/local-redis.ts';
 import { createMetrics } from './shared/metrics.ts';
+import { RedisOutageReporter, reportRedisOutages } from './shared/redis.ts';
 import { startWorkers } from './workers/start-workers.ts';
 
 const ROLES = ['all', 'ingress', 'worker'] as const;
@@ -55,14 +56,23 @@ function startAdmin(role: Role, config: Config, logger: Logger, db: Db | undefin
 
 /**
  * `npm start` on a laptop with nothing running: the all-in-one process, with REDIS_URL unset and no
- * Redis at the default address, starts a persistent redis-server of its own under DATA_DIR.
- * Processes that run apart (ingress, worker) must share one Redis, so they never do.
+ * Redis at the default address, starts a persistent redis-server of its own under DATA_DIR, and when
+ * none is installed it stops at once with one line saying so (see main's catch) rather than retrying
+ * forever. Processes that run apart (ingress, worker) must share one Redis, so they never start one.
  */
 async function withRedis(role: Role, config: Config, logger: Logger): Promise<{ config: Config; stop?: () => Promise<void> }> {
-  if (role !== 'all' || !config.redisUrlIsDefault) return { config };
-  const local = await defaultOrLocalRedis(config.redisUrl, join(config.dataDir, 'redis'));
+  if (!config.redisUrlIsDefault) return { config };
+  if (role !== 'all') {
+    const { hostname, port } = new URL(config.redisUrl);
+    if (!(await isReachable(hostname, Number(port) || 6379))) {
+      logger.warn({ redis: config.redisUrl, role }, `no Redis answers at ${config.redisUrl} (REDIS_URL unset); only the all-in-one process starts one of its own: start Redis there or set REDIS_URL`);
+    }
+    return { config };
+  }
+  const dir = join(config.dataDir, 'redis');
+  const local = await defaultOrLocalRedis(config.redisUrl, dir);
   if (!local) return { config };
-  logger.info({ redis: local.url, dir: join(config.dataDir, 'redis') }, 'no Redis at the default address: started a redis-server of our own');
+  logger.info({ redis: local.url, dir }, `no Redis at ${config.redisUrl} (REDIS_URL unset): started a redis-server of our own on ${local.url}, data in ${dir}`);
   return { config: Object.freeze({ ...config, redisUrl: local.url }), stop: local.stop };
 }
 
@@ -70,9 +80,13 @@ async function main(): Promise<void> {
   const role = parseRole(process.argv[2]);
   const configured = readConfig();
   const logger = createLogger(configured.logLevel);
+  // One account of Redis outages for all of this process' connections, instead of each one's errors.
+  const outages = new RedisOutageReporter({ logger });
+  reportRedisOutages(outages);
   const metrics = createMetrics();
   const closers: Array<() => Promise<void>> = [];
   const { config, stop: stopRedis } = await withRedis(role, configured, logger);
+  closers.push(async () => outages.close());
   // Closed last: everything else still talks to it while closing.
   if (stopRedis) closers.push(stopRedis);
 
@@ -118,6 +132,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof NoRedisError) {
+    process.stderr.write(`hookline: ${error.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`hookline: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
