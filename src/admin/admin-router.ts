@@ -29,13 +29,12 @@ import {
 } from './admin-auth.ts';
 import { clientAddress, LOGIN_LIMIT, LoginLimiter, redisIsAway, type LoginLimitOptions } from './login-limit.ts';
 import { eventApi } from './admin-api.ts';
-import { readEventPage } from './event-data.ts';
-import { eventNotFoundPage, eventPage, eventUnreadablePage } from './event-page.ts';
-import type { SafeHtml } from './html.ts';
 import { loginPage } from './login-page.ts';
-import { safeAdminPath, type Flash } from './page-parts.ts';
-import { readStatus } from './status-data.ts';
-import { statusPage } from './status-page.ts';
+import { safeAdminPath } from './page-parts.ts';
+import { firstString, queryStrings, sendPage, sessionOf } from './page-response.ts';
+import { registerPages } from './page-routes.ts';
+import { awaitOutcomes, watchParams } from './replay-outcome.ts';
+import { keptQuery } from './search-filter.ts';
 
 export const ADMIN_PATH = '/admin';
 /** "Replay all" replays more than the page lists (200), yet stays bounded per click. */
@@ -55,8 +54,6 @@ export type AdminOptions = {
 
 export type Admin = { router: Router; queues: OpenReplayQueues; close(): Promise<void> };
 
-/** Our pages run no script and load nothing: every value on them is escaped, and this is the second wall. */
-const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 /** Every other answer under /admin (JSON, redirects): nothing to load, nothing to frame. */
 const DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 /**
@@ -167,8 +164,8 @@ export function createAdmin(options: AdminOptions): Admin {
     if (!session) {
       if (staleCookie) clearSessionCookie(req, res);
       if (req.method === 'GET' && !req.path.startsWith('/api/') && req.accepts(['html', 'json']) === 'html') {
-        // An event page (the link in an alert) is worth coming back to after logging in.
-        const next = req.path.startsWith('/events/') ? safeAdminPath(`${ADMIN_PATH}${req.path}`) : undefined;
+        // A page of ours (an event page: the link in an alert) is worth coming back to after logging in.
+        const next = /^\/(events|runs|series)(\/|$)/.test(req.path) ? safeAdminPath(`${ADMIN_PATH}${req.path}`) : undefined;
         return res.redirect(303, `${ADMIN_PATH}/login${next ? `?next=${encodeURIComponent(next)}` : ''}`);
       }
       return res.status(401).json({ error: 'unauthorized', message: 'send Authorization: Bearer <ADMIN_TOKEN>, or log in at /admin/login' });
@@ -177,33 +174,7 @@ export function createAdmin(options: AdminOptions): Admin {
     next();
   });
 
-  router.get('/', async (req, res, next) => {
-    try {
-      const provider = providerInput(firstString(req.query.provider));
-      const data = await readStatus(options.db, queues, provider);
-      sendPage(res, 200, statusPage(data, sessionOf(res).csrfToken, flashOf(req)));
-    } catch (error) {
-      next(error);
-    }
-  });
-
-  router.get('/events/:key', async (req, res, next) => {
-    try {
-      const key = req.params.key;
-      const csrfToken = sessionOf(res).csrfToken;
-      let data: Awaited<ReturnType<typeof readEventPage>>;
-      try {
-        data = await readEventPage(options.db, queues, options.queuePrefix, key);
-      } catch (error) {
-        options.logger.warn({ err: error, eventKey: key }, 'event page: the event could not be read');
-        return sendPage(res, 503, eventUnreadablePage(key, error instanceof Error ? error.message : String(error), csrfToken));
-      }
-      if (!data) return sendPage(res, 404, eventNotFoundPage(key, csrfToken));
-      sendPage(res, 200, eventPage(data, csrfToken, flashOf(req)));
-    } catch (error) {
-      next(error);
-    }
-  });
+  registerPages(router, { db: options.db, queues, queuePrefix: options.queuePrefix, logger: options.logger });
 
   // Ends the session on the server: the cookie, kept or stolen, opens nothing afterwards.
   router.post('/logout', form, requireCsrf, async (req, res) => {
@@ -221,11 +192,18 @@ export function createAdmin(options: AdminOptions): Admin {
       else if (body.queue && body.job) outcome = await replayJob(queues, body.queue, body.job);
       else throw new FilterInputError('name a dead letter (queue and job) or all=1');
       logReplay(options.logger, outcome, 'status page');
-      const query = new URLSearchParams({ replayed: String(outcome.replayed.length), skipped: String(outcome.skipped.length) });
-      // The event page's buttons come back to it; anything else to the status page.
+      // The page shows what became of the jobs: wait a moment for them to run (an event that cannot
+      // be normalized fails again at once), then name them so the page reads their state.
+      const watch = watchParams(outcome.replayed);
+      await awaitOutcomes(queues, watch);
+      // The event page's buttons come back to it; anything else to the status page, its filters kept.
       const back = safeAdminPath(body.next);
+      const query = keptQuery(body.filters);
       if (provider && !back) query.set('provider', provider);
-      res.redirect(303, `${back ?? ADMIN_PATH}?${query.toString()}#dead-letters`);
+      query.set('replayed', String(outcome.replayed.length));
+      query.set('skipped', String(outcome.skipped.length));
+      for (const job of watch) query.append('watch', job);
+      res.redirect(303, `${back ?? ADMIN_PATH}?${query.toString()}`);
     } catch (error) {
       next(error);
     }
@@ -376,31 +354,6 @@ function requireCsrf(req: Request, res: Response, next: NextFunction): void {
   const session = sessionOf(res);
   if (session.via === 'bearer' || csrfMatches(session, formBody(req)._csrf)) return next();
   res.status(403).json({ error: 'forbidden', message: 'missing or stale form token; reload the page' });
-}
-
-function sessionOf(res: Response): AdminSession {
-  return res.locals.session as AdminSession;
-}
-
-function sendPage(res: Response, status: number, page: SafeHtml): void {
-  res.status(status).setHeader('Content-Security-Policy', PAGE_CSP).type('html').send(page.value);
-}
-
-function flashOf(req: Request): Flash {
-  const replayed = firstString(req.query.replayed);
-  if (replayed === undefined || !/^\d+$/.test(replayed)) return undefined;
-  const skipped = firstString(req.query.skipped);
-  return { replayed: Number(replayed), skipped: skipped && /^\d+$/.test(skipped) ? Number(skipped) : 0 };
-}
-
-function firstString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  return undefined;
-}
-
-function queryStrings(req: Request): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(req.query).map(([name, value]) => [name, firstString(value)]));
 }
 
 function formBody(req: Request): Record<string, string | undefined> {

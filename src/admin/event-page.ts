@@ -7,7 +7,8 @@ import type { DeliveryView, EventPageData, IngestView } from './event-data.ts';
 import { RUN_EVENTS_LIMIT } from './event-data.ts';
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
-import { eventLink, eventPath, flashLine, logoutButton, replayButton, status, time, type Flash } from './page-parts.ts';
+import { pageHeader as sharedHeader } from './page-header.ts';
+import { eventLink, eventPath, flashLine, replayButton, runPath, seriesPath, status, time, type Flash } from './page-parts.ts';
 
 /** The alerts' sentences, with names in full: the page escapes them, and has room. */
 const WORDS: Wording = { name: (text) => text, date: utcDate };
@@ -55,15 +56,7 @@ export function eventUnreadablePage(key: string, problem: string, csrfToken: str
 }
 
 function pageHeader(csrfToken: string | undefined): SafeHtml {
-  return html`
-    <header>
-      <h1>hookline event</h1>
-      <nav>
-        <a href="/admin">Status page</a>
-        <a href="/admin/queues/">Queues (Bull Board)</a>
-        ${logoutButton(csrfToken)}
-      </nav>
-    </header>`;
+  return sharedHeader('hookline event', csrfToken, 'events');
 }
 
 function eventSection({ event }: EventPageData): SafeHtml {
@@ -79,8 +72,9 @@ function eventSection({ event }: EventPageData): SafeHtml {
           <tr><th>provider</th><td>${event.provider}</td></tr>
           <tr><th>type</th><td>${event.type}</td></tr>
           <tr><th>category</th><td>${event.category}</td></tr>
-          <tr><th>subject</th><td>${named(event.subjectName, event.subjectId)}</td></tr>
-          <tr><th>parent</th><td>${event.parentId === null ? html`<span class="empty">none</span>` : named(event.parentName, event.parentId)}</td></tr>
+          <tr><th>subject</th><td>${named(event.subjectName, event.subjectId)} <a href="${runPath(event.provider, event.subjectId)}" id="run-link">run timeline</a></td></tr>
+          <tr><th>parent</th><td>${event.parentId === null ? html`<span class="empty">none</span>` : named(event.parentName, event.parentId)}
+            <a href="${seriesPath(event.provider, event.parentId ?? event.subjectId)}" id="series-link">series: recent runs and incidents</a></td></tr>
           <tr><th>counts</th><td>${counts(body.counts)}</td></tr>
           <tr><th>error</th><td class="error">${errorOf(body.error)}</td></tr>
           <tr><th>occurred at</th><td>${time(event.occurredAt)}</td></tr>
@@ -138,17 +132,18 @@ function runSection(data: EventPageData): SafeHtml {
   const { run, runEvents, event } = data;
   return html`
     <section id="run">
-      <h2>Run <span class="count">${runEvents.length}${data.runEventsTruncated ? '+' : ''} event${runEvents.length === 1 ? '' : 's'}</span></h2>
+      <h2>Run <span class="count">${runEvents.length}${data.runEventsTruncated ? '+' : ''} event${runEvents.length === 1 ? '' : 's'}</span>
+        <a href="${runPath(event.provider, event.subjectId)}" class="count">timeline →</a></h2>
       ${run
         ? html`<p>Latest status ${status(run.status)} at ${time(run.occurredAt)}, from
             ${run.eventId === event.id ? html`this event` : html`event ${eventLink(run.eventId)}`}.
             ${run.errorCode || run.errorMessage ? html`<span class="error">${run.errorCode ? html`<code>${run.errorCode}</code> ` : ''}${run.errorMessage ?? ''}</span>` : ''}</p>`
         : html`<p class="empty">No job_runs row for this run.</p>`}
       ${data.runEventsTruncated ? html`<p class="hint">The latest ${RUN_EVENTS_LIMIT} of its events are listed.</p>` : ''}
-      <table class="run-events">
+      <div class="table-wrap"><table class="run-events">
         <thead><tr><th>occurred at</th><th>status</th><th>type</th><th>summary</th><th>event key</th></tr></thead>
         <tbody>${runEvents.map((other) => runEventRow(other, event.id))}</tbody>
-      </table>
+      </table></div>
     </section>`;
 }
 

@@ -149,7 +149,7 @@ describe('/admin/events/:key', () => {
     // The raw body is escaped as well (there the value sits JSON-escaped, inside a string).
     expect(text).toContain(escapeHtml(JSON.stringify(HOSTILE)));
     // The 3,000-character name sits in a fixed-layout table; every value wraps anywhere.
-    expect(text).toMatch(new RegExp(`<table class="fields">[\\s\\S]*<td>${LONG_NAME}<br><span class="key">mprtp_XYZ789ABC123</span></td>`));
+    expect(text).toMatch(new RegExp(`<table class="fields">[\\s\\S]*<td>${LONG_NAME}<br><span class="key">mprtp_XYZ789ABC123</span>`));
     expect(text).toMatch(/body \{ overflow-wrap: anywhere; \}/);
     expect(text).toMatch(/table\.fields \{ table-layout: fixed; \}/);
     expect(text).toMatch(/pre \{ white-space: pre-wrap; overflow-wrap: anywhere;/);
@@ -179,7 +179,8 @@ describe('/admin/events/:key', () => {
       body: new URLSearchParams({ _csrf: csrf, queue: 'deliver-slack', job, next: pagePath(FAILED_KEY) }),
     });
     expect(response.status).toBe(303);
-    expect(response.headers.get('location')).toBe(`${pagePath(FAILED_KEY)}?replayed=1&skipped=0#dead-letters`);
+    // The redirect names the replayed job, so the page can say what became of it.
+    expect(response.headers.get('location')).toBe(`${pagePath(FAILED_KEY)}?replayed=1&skipped=0&watch=${encodeURIComponent(`deliver-slack/${job}`)}`);
     await waitFor(async () => slack.delivered.length === 1, 15_000, 'the replayed message');
 
     const after = await waitFor(async () => {
@@ -187,6 +188,7 @@ describe('/admin/events/:key', () => {
       return /data-destination="slack" data-state="completed"/.test(text) && text;
     }, 10_000, 'the completed delivery');
     expect(after).toMatch(/Replayed 1 dead letter/);
+    expect(after).toMatch(/<li data-queue="deliver-slack" data-job="[^"]+" data-state="completed">/);
     expect(after).toMatch(/<tr data-destination="slack" data-state="completed">[\s\S]*?<td>posted<\/td>/);
     expect(after).toContain('No dead letters for this event.');
   });
