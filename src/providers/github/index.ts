@@ -11,6 +11,15 @@ function guidOf(body: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** The X-GitHub-Event GitHub would send with `body` (a sample or fixture has no headers of its own). */
+function eventOfBody(body: string): string {
+  try {
+    return githubEvent(JSON.parse(body), {}) ?? 'workflow_run';
+  } catch {
+    return 'workflow_run';
+  }
+}
+
 /** GitHub Actions: workflow runs and jobs, from a repository, organization or app webhook. */
 export const github: ProviderDefinition<'github'> = {
   id: 'github',
@@ -38,7 +47,7 @@ export const github: ProviderDefinition<'github'> = {
   sample: {
     payload: sample,
     // The key comes from X-GitHub-Delivery: one GUID per body, as GitHub keeps one per event.
-    headers: (body) => ({ 'x-github-event': 'workflow_run', 'x-github-delivery': guidOf(body) }),
+    headers: (body) => ({ 'x-github-event': eventOfBody(body), 'x-github-delivery': guidOf(body) }),
   },
   docs: {
     summary: 'GitHub Actions workflow_run and workflow_job events',

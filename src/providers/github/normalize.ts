@@ -43,9 +43,12 @@ const CONCLUSION_WORDS: Readonly<Record<string, string>> = {
   action_required: 'waits for approval (action_required)',
 };
 
-function statusOf(action: string, conclusion: string | undefined): EventStatus {
+function statusOf(action: string, conclusion: string | undefined, state: string | undefined): EventStatus {
   if (STARTED.has(action)) return 'started';
   if (action === 'in_progress') return 'running';
+  // One of GitHub's own examples says "completed" of a run whose status is still "queued", with no
+  // conclusion: the run's status is believed over the action then.
+  if (action === 'completed' && conclusion === undefined && state !== undefined && state !== 'completed') return statusOf(state, undefined, undefined);
   if (action === 'completed') {
     const status = conclusion === undefined ? undefined : Object.hasOwn(STATUS_BY_CONCLUSION, conclusion) ? STATUS_BY_CONCLUSION[conclusion] : undefined;
     if (status === undefined) throw new NormalizeError(`completed with unknown conclusion '${conclusion ?? '(none)'}'`);
@@ -65,6 +68,7 @@ const workflowRunSchema = z.looseObject({
     name: optionalText,
     run_number: optionalId,
     run_attempt: z.number().int().optional().catch(undefined),
+    status: optionalText,
     conclusion: optionalText,
     head_branch: optionalText,
     created_at: optionalTimestamp,
@@ -85,6 +89,7 @@ const workflowJobSchema = z.looseObject({
     run_attempt: z.number().int().optional().catch(undefined),
     name: z.string().min(1),
     workflow_name: optionalText,
+    status: optionalText,
     conclusion: optionalText,
     created_at: optionalTimestamp,
     started_at: optionalTimestamp,
@@ -95,7 +100,7 @@ const workflowJobSchema = z.looseObject({
 
 function workflowRun(payload: unknown): EventFields {
   const { action, repository, workflow_run: run, workflow } = parsePayload(workflowRunSchema, payload);
-  const status = statusOf(action, run.conclusion);
+  const status = statusOf(action, run.conclusion, run.status);
   const workflowName = run.name ?? workflow?.name ?? `workflow ${run.workflow_id}`;
   const series = `${repository.full_name} · ${workflowName}`;
   const attempt = run.run_attempt !== undefined && run.run_attempt > 1 ? ` attempt ${run.run_attempt}` : '';
@@ -125,7 +130,7 @@ function workflowRun(payload: unknown): EventFields {
 
 function workflowJob(payload: unknown): EventFields {
   const { action, repository, workflow_job: job } = parsePayload(workflowJobSchema, payload);
-  const status = statusOf(action, job.conclusion);
+  const status = statusOf(action, job.conclusion, job.status);
   const workflowName = job.workflow_name ?? 'workflow';
   // A job is a run of its own (SPEC's subject), in the series of that job in that workflow: jobs
   // must not move their workflow run's row, or a job that passes would "finish" a run still running.
