@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scryptSync } from 'node:crypto';
+import { safeEqual } from '../shared/crypto.ts';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 
@@ -51,7 +52,7 @@ export class AdminAuth {
   /** Constant-time, and independent of the length of what was sent. */
   tokenMatches(received: string): boolean {
     const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-    return timingSafeEqual(digest(received), digest(this.token));
+    return safeEqual(digest(received), digest(this.token));
   }
 
   /** Opens a session in Redis; the answer's cookie value names it. */
@@ -149,9 +150,7 @@ function readCookie(req: Request, name: string): string | undefined {
 }
 
 function equalText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+  return safeEqual(Buffer.from(a), Buffer.from(b));
 }
 
 export function csrfMatches(session: AdminSession, received: unknown): boolean {

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { dedupWindowMs, type Config } from '../config/config.ts';
+import { PROVIDERS } from '../providers/registry.ts';
 import { serve } from '../shared/http-server.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
@@ -61,7 +62,16 @@ export async function startIngress(options: IngressOptions): Promise<RunningIngr
     ...(options.admin ? { admin: options.admin } : {}),
   });
   const server = await serve(app, config);
-  logger.info({ port: server.port, providers: Object.keys(config.credentials) }, 'ingress listening');
+  const on = PROVIDERS.filter((provider) => config.credentials[provider.id]);
+  const off = PROVIDERS.filter((provider) => !config.credentials[provider.id]);
+  const endpoints = on.map((provider) => `POST /webhooks/${provider.id}`);
+  logger.info({ port: server.port, endpoints, off: off.map((provider) => provider.id) }, `ingress listening on port ${server.port}: ${endpoints.length > 0 ? endpoints.join(', ') : 'no webhook endpoint'}`);
+  if (on.length === 0) {
+    logger.warn(
+      { variables: off.map((provider) => provider.credential.variable) },
+      `no provider is configured, so every webhook endpoint answers 404: set one of ${off.map((provider) => provider.credential.variable).join(', ')}`,
+    );
+  }
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,19 +1,17 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import type { NormalizedEvent } from '../../src/normalizers/normalized-event.ts';
 import { PROVIDER_IDS } from '../../src/providers/registry.ts';
 import { fixture, fixtures } from '../support/fixtures.ts';
-import { createTestSchema, startTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
+import { createTestDatabase, startTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
 import { sendSigned } from '../support/signing.ts';
 import { SlackStandIn } from '../support/slack-stand-in.ts';
 import { SmtpStandIn } from '../support/smtp-stand-in.ts';
 import { countKeys } from '../support/alert-keys.ts';
 
-const databaseUrl = inject('databaseUrl');
 
 let slack: SlackStandIn;
 let smtp: SmtpStandIn;
-let schema: Awaited<ReturnType<typeof createTestSchema>>;
+let schema: Awaited<ReturnType<typeof createTestDatabase>>;
 let p: TestPipeline;
 
 beforeAll(async () => {
@@ -28,10 +26,9 @@ afterAll(async () => {
 beforeEach(async () => {
   slack.reset();
   smtp.messages.length = 0;
-  schema = await createTestSchema();
+  schema = await createTestDatabase();
   p = await startTestPipeline({
-    DATABASE_URL: schema.url,
-    DATABASE_SCHEMA: schema.schema,
+    ...schema.env,
     SLACK_WEBHOOK_URL: slack.url,
     SMTP_URL: smtp.url,
     EMAIL_FROM: 'hookline@example.com',
@@ -59,7 +56,7 @@ async function settled(expected: { rows: number; slack: number; email: number })
   await new Promise((resolve) => setTimeout(resolve, 300));
 }
 
-describe.skipIf(!databaseUrl)('POST → row, Slack message, email', () => {
+describe('POST → row, Slack message, email', () => {
   it('delivers every provider sample to all three sinks, once each', { timeout: 90_000 }, async () => {
     const samples = PROVIDER_IDS.flatMap((provider) =>
       fixtures(provider)
@@ -160,7 +157,7 @@ describe.skipIf(!databaseUrl)('POST → row, Slack message, email', () => {
   });
 });
 
-describe.skipIf(!databaseUrl)('each sink fails and retries on its own', () => {
+describe('each sink fails and retries on its own', () => {
   const body = () => fixture('plextera', 'document-insights.extraction.failed');
 
   it('retries Slack after a 500 without re-sending the email or the row', async () => {

@@ -1,25 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { fixture } from '../support/fixtures.ts';
-import { createTestSchema, startTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
+import { createTestDatabase, startTestPipeline, waitFor, type TestPipeline } from '../support/pipeline.ts';
 import { sendSigned } from '../support/signing.ts';
 import { SlackStandIn } from '../support/slack-stand-in.ts';
 import { SmtpStandIn } from '../support/smtp-stand-in.ts';
 
-const databaseUrl = inject('databaseUrl');
 let slack: SlackStandIn;
 let smtp: SmtpStandIn;
-let schema: Awaited<ReturnType<typeof createTestSchema>>;
+let schema: Awaited<ReturnType<typeof createTestDatabase>>;
 let p: TestPipeline;
 
-describe.skipIf(!databaseUrl)('SLACK_STATUSES and EMAIL_STATUSES', () => {
+describe('SLACK_STATUSES and EMAIL_STATUSES', () => {
   beforeAll(async () => {
     slack = await new SlackStandIn().start();
     smtp = await new SmtpStandIn().start();
-    schema = await createTestSchema();
+    schema = await createTestDatabase();
     p = await startTestPipeline({
-      DATABASE_URL: schema.url,
-      DATABASE_SCHEMA: schema.schema,
+      ...schema.env,
       SLACK_WEBHOOK_URL: slack.url,
       SLACK_STATUSES: 'failed,partial',
       SMTP_URL: smtp.url,

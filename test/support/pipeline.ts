@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -40,6 +43,19 @@ export async function createTestSchema(): Promise<{ url: string; schema: string;
       await client.end();
     },
   };
+}
+
+/**
+ * Where a test's events go: a fresh PostgreSQL schema when PostgreSQL is reachable, else the
+ * embedded database in a temporary DATA_DIR, so that pipeline tests run on every machine.
+ */
+export async function createTestDatabase(): Promise<{ env: Record<string, string>; kind: 'postgres' | 'embedded'; drop: () => Promise<void> }> {
+  if (inject('databaseUrl')) {
+    const schema = await createTestSchema();
+    return { env: { DATABASE_URL: schema.url, DATABASE_SCHEMA: schema.schema }, kind: 'postgres', drop: schema.drop };
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'hookline-test-db-'));
+  return { env: { DATA_DIR: dataDir }, kind: 'embedded', drop: () => rm(dataDir, { recursive: true, force: true }) };
 }
 
 /**
