@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -13,7 +13,9 @@ import { CREDENTIAL_ENV, sendSigned } from '../support/signing.ts';
 /**
  * The container's commands, read from the Dockerfile and docker-compose.yml and run here against
  * compiled JavaScript laid out as in the image (/app: package.json, node_modules, dist), so the image
- * cannot drift from what the tests run. No container engine is needed.
+ * cannot drift from what the tests run. No container engine is needed. node_modules is what the
+ * Dockerfile's deps stage installs, its own `npm ci --omit=dev` run here: no dev dependency (tsx,
+ * esbuild, vitest) is there, so the production commands are shown to need none of them.
  */
 const ROOT = new URL('../../', import.meta.url).pathname;
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
@@ -33,6 +35,13 @@ const IMAGE_ENV = Object.fromEntries(
     [...(m[1] ?? '').matchAll(/([A-Z_]+)=(\S+)/g)].map(([, key, value]) => [key!, value!]),
   ),
 );
+
+/** The deps stage's install (`npm ci --omit=dev …`), without what follows it (`&& npm cache clean`). */
+const PRODUCTION_INSTALL = (() => {
+  const match = /^RUN (npm ci --omit=dev[^&\n]*)/m.exec(dockerfile);
+  if (!match?.[1]) throw new Error('the Dockerfile has no `RUN npm ci --omit=dev` (its production dependencies)');
+  return match[1].trim().split(/\s+/);
+})();
 
 function composeCommand(service: string): string[] {
   const block = new RegExp(`^  ${service}:\\n((?:    .*\\n|\\n)*)`, 'm').exec(compose)?.[1] ?? '';
@@ -57,8 +66,15 @@ beforeAll(() => {
   });
   expect(build.status, build.stdout + build.stderr).toBe(0);
   copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
-  symlinkSync(join(ROOT, 'node_modules'), join(app, 'node_modules'), 'dir');
-}, 180_000);
+  copyFileSync(join(ROOT, 'package-lock.json'), join(app, 'package-lock.json'));
+  // The deps stage's command. --prefer-offline: the tarballs are in npm's cache after the checkout's
+  // own `npm ci`, so this takes ~20 s and rarely the network.
+  const [npm, ...npmArgs] = PRODUCTION_INSTALL;
+  const install = spawnSync(npm!, [...npmArgs, '--prefer-offline'], { cwd: app, encoding: 'utf8', timeout: 150_000 });
+  expect(install.status, `${PRODUCTION_INSTALL.join(' ')}\n${install.stdout}${install.stderr}`).toBe(0);
+  // The CLI's launcher, for the test that runs it with no tsx and no src/ beside it.
+  cpSync(join(ROOT, 'bin'), join(app, 'bin'), { recursive: true });
+}, 240_000);
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
@@ -114,6 +130,21 @@ function queuePrefix(): string {
 }
 
 describe('the image commands, run on the compiled JavaScript', () => {
+  it('runs on production dependencies only: no tsx, esbuild or vitest installed', () => {
+    expect(PRODUCTION_INSTALL).toContain('--omit=dev');
+    // (TypeScript itself is there: @bull-board/api's valibot declares it as a peer dependency.)
+    for (const dev of ['tsx', 'esbuild', 'vitest', '@vitest/coverage-v8']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
+    for (const dependency of Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies)) {
+      expect(existsSync(join(app, 'node_modules', dependency)), dependency).toBe(true);
+    }
+  });
+
+  it('bin/hookline.mjs runs the compiled CLI when tsx and src/ are not there', () => {
+    const cli = spawnSync(process.execPath, [join(app, 'bin/hookline.mjs'), '--version'], { cwd: app, encoding: 'utf8', timeout: 30_000 });
+    expect(cli.status, cli.stdout + cli.stderr).toBe(0);
+    expect(cli.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+
   it('HEALTHCHECK fails while nothing answers', async () => {
     expect(healthcheck(await freePort())).toBe(1);
   });
