@@ -3,6 +3,7 @@ import type { Queryable } from '../db/db.ts';
 import type { OpenReplayQueues } from '../replay/replay-queues.ts';
 import type { AdminSession } from './admin-auth.ts';
 import { readEventPage } from './event-data.ts';
+import { errorAnswer, sendError } from '../shared/http-errors.ts';
 
 /**
  * One event as JSON (`GET /admin/api/events/<key>`), for `hookline show` against a running
@@ -24,7 +25,7 @@ export function eventApi(db: Queryable, queues: OpenReplayQueues, queuePrefix: s
         return res.status(503).json({ error: 'unavailable', message: error instanceof Error ? error.message : String(error) });
       }
       // Its own code: a plain 404 means this hookline has no such route (or no /admin at all).
-      if (!data) return res.status(404).json({ error: 'no_such_event', key });
+      if (!data) return sendError(res, errorAnswer('no_such_event', `no event with key ${key}`), { key });
       res.json({ event: data });
     } catch (error) {
       next(error);

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler, Response } from 'express';
+import { errorAnswer, sendError } from '../shared/http-errors.ts';
 
 /**
  * Past this many bytes of body still to come, a request refused before its body was read is answered
@@ -35,8 +36,7 @@ export function declaredBodyLimit(maxBodyBytes: number): RequestHandler {
     // Node's parser has already refused a malformed Content-Length, or one beside Transfer-Encoding, with a 400.
     if (declared !== undefined && Number(declared) > maxBodyBytes) {
       closeIfLargeBodyPending(req, res);
-      res.locals.outcome = 'payload_too_large';
-      res.status(413).json({ error: 'payload_too_large', message: 'the body is larger than MAX_BODY_BYTES' });
+      sendError(res, errorAnswer('payload_too_large', 'the body is larger than MAX_BODY_BYTES'));
       return;
     }
     next();

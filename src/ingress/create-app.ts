@@ -2,12 +2,12 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
-import { errorMiddleware } from './error-middleware.ts';
 import type { EventStore } from './event-store.ts';
 import { openApiDocument } from './openapi.ts';
 import { requestLog } from './request-log.ts';
 import { webhookRoute } from './webhook-route.ts';
 import { withDeadline } from '../shared/deadline.ts';
+import { errorMiddleware, methodNotAllowed, notFound } from '../shared/http-errors.ts';
 
 export type ReadinessCheck = {
   name: string;
@@ -64,6 +64,9 @@ export function createApp(deps: AppDeps): Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results.map(([name, state]) => [name, state])) });
   });
 
+  const GET = ['GET', 'HEAD'] as const;
+  app.all(['/healthz', '/readyz'], methodNotAllowed(GET));
+
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', deps.metrics.registry.contentType);
     res.send(await deps.metrics.registry.metrics());
@@ -73,20 +76,18 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);
   });
+  app.all(['/metrics', '/openapi.json'], methodNotAllowed(GET));
 
   if (deps.store) {
-    app.post('/webhooks/:provider', ...webhookRoute({ ...deps, store: deps.store }));
-    app.all('/webhooks/:provider', (_req, res) => {
-      res.setHeader('Allow', 'POST');
-      res.status(405).json({ error: 'method_not_allowed', message: 'webhooks are POSTed' });
-    });
+    const webhook = webhookRoute({ ...deps, store: deps.store });
+    app.post('/webhooks/:provider', ...webhook.post);
+    // Another method on a served provider's path: 405; an unknown or switched-off provider stays 404.
+    app.all('/webhooks/:provider', webhook.otherMethods);
   }
 
   if (deps.admin) app.use('/admin', deps.admin);
 
-  app.use((_req, res) => {
-    res.status(404).json({ error: 'not_found' });
-  });
+  app.use(notFound);
   app.use(errorMiddleware(deps.logger));
   return app;
 }

@@ -1,5 +1,6 @@
 import { PROVIDERS, type Provider } from '../providers/registry.ts';
 import type { Json } from '../providers/provider.ts';
+import { ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
 
 type JsonObject = { [key: string]: Json };
 
@@ -11,7 +12,7 @@ const header = (name: string, description: string, required: boolean): JsonObjec
   schema: { type: 'string' },
 });
 
-const errorBody = (code: string, description: string): JsonObject => ({
+const errorBody = (code: ErrorCode, description: string): JsonObject => ({
   description,
   content: {
     'application/json': {
@@ -163,8 +164,8 @@ export function openApiDocument(): JsonObject {
         },
         Error: {
           type: 'object',
-          required: ['error'],
-          properties: { error: { type: 'string' }, message: { type: 'string' } },
+          required: ['error', 'message'],
+          properties: { error: { enum: [...ERROR_CODES] }, message: { type: 'string' } },
         },
         Readiness: {
           type: 'object',
@@ -200,12 +201,7 @@ export function openApiDocument(): JsonObject {
         },
         InvalidJson: errorBody('invalid_json', 'The body is not JSON'),
         Unauthorized: errorBody('unauthorized', 'Missing or wrong signature, token or authorization, or a stale timestamp'),
-        NotFound: {
-          description: 'Unknown provider, or a provider with no credentials configured',
-          content: {
-            'application/json': { schema: { $ref: '#/components/schemas/Error' }, example: { error: 'not_found' } },
-          },
-        },
+        NotFound: errorBody('not_found', 'Unknown provider, or a provider with no credentials configured'),
         PayloadTooLarge: errorBody('payload_too_large', 'The body is larger than MAX_BODY_BYTES'),
         UnsupportedEncoding: errorBody('unsupported_encoding', 'A compressed body (Content-Encoding) is not accepted'),
         Unavailable: {

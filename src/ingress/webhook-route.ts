@@ -4,6 +4,7 @@ import type { RawEvent } from '../queue/contract.ts';
 import { decodeRawBody } from '../queue/raw-body.ts';
 import { sha256Hex } from '../shared/crypto.ts';
 import { HttpError } from '../shared/errors.ts';
+import { MethodNotAllowedError, NotFoundError } from '../shared/http-errors.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { findProvider, type Provider } from '../providers/registry.ts';
 import { parseUntrustedJson } from '../shared/json.ts';
@@ -38,19 +39,26 @@ function keptHeaders(req: Request, names: readonly string[]): Record<string, str
  * POST /webhooks/:provider. Order matters: unknown providers, a declared body over MAX_BODY_BYTES,
  * and whatever the headers alone can refuse (header-only credentials; a missing, malformed, oversized
  * or stale signature header) are answered before the body is read; signatures are checked on the raw
- * bytes before anything parses them.
+ * bytes before anything parses them. `otherMethods` answers any other method on the same path.
  */
-export function webhookRoute(deps: Deps): RequestHandler[] {
+export function webhookRoute(deps: Deps): { post: RequestHandler[]; otherMethods: RequestHandler } {
   const now = deps.now ?? (() => Date.now());
 
-  const locate: RequestHandler = (req, res, next) => {
+  /** The provider of the path when it is known and has credentials, else a 404 (SPEC.md section 2). */
+  function served(req: Request): { provider: Provider; credentials: readonly string[] } | NotFoundError {
     const provider = findProvider(String(req.params.provider));
     const credentials = provider ? deps.config.credentials[provider.id] : undefined;
-    if (!provider || !credentials) {
+    if (provider && credentials) return { provider, credentials };
+    return new NotFoundError('no webhook endpoint is configured at this path');
+  }
+
+  const locate: RequestHandler = (req, res, next) => {
+    const found = served(req);
+    if (found instanceof NotFoundError) {
       closeIfLargeBodyPending(req, res);
-      res.status(404).json({ error: 'not_found' });
-      return;
+      return next(found);
     }
+    const { provider, credentials } = found;
     res.locals.provider = provider;
     res.locals.credentials = credentials;
     res.locals.auth = {
@@ -117,5 +125,11 @@ export function webhookRoute(deps: Deps): RequestHandler[] {
     else res.status(200).json({ status: 'duplicate', id: key });
   };
 
-  return [locate, tooLarge, checkHeaders, readBody, accept];
+  const otherMethods: RequestHandler = (req, res, next) => {
+    const found = served(req);
+    closeIfLargeBodyPending(req, res);
+    next(found instanceof NotFoundError ? found : new MethodNotAllowedError(['POST'], 'webhooks are POSTed'));
+  };
+
+  return { post: [locate, tooLarge, checkHeaders, readBody, accept], otherMethods };
 }

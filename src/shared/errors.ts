@@ -1,6 +1,6 @@
 /**
- * Errors that carry their meaning. Ingress code maps them to HTTP answers; worker code maps them to
- * BullMQ's retry control (see src/workers/to-bullmq-error.ts). Nothing else inspects error messages.
+ * Errors that carry their meaning. HTTP answers come from one mapping (src/shared/http-errors.ts);
+ * job outcomes from another (src/workers/job-outcome.ts). Nothing else inspects error messages or names.
  */
 export class ConfigError extends Error {
   readonly variable: string;
@@ -11,12 +11,39 @@ export class ConfigError extends Error {
   }
 }
 
-/** A request the ingress refuses; `status` and `code` become the HTTP answer. */
+/**
+ * Every `error` code an HTTP answer of hookline carries (webhooks, health, metrics, /admin's JSON),
+ * with the status it is answered with; src/shared/http-errors.ts writes the answers. The same list is
+ * the `reason` label set of hookline_webhook_rejections_total (src/shared/metrics.ts adds only
+ * `other`), so a code the metric does not know does not compile.
+ */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  invalid_json: 400,
+  request_aborted: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  /** `GET /admin/api/events/<key>` for a key it does not hold: a plain not_found means no such route. */
+  no_such_event: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_encoding: 415,
+  unsupported_charset: 415,
+  too_many_requests: 429,
+  internal_error: 500,
+  unavailable: 503,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as readonly ErrorCode[];
+
+/** A request the ingress refuses; `status` and `code` become the HTTP answer (src/shared/http-errors.ts). */
 export class HttpError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly headers: Record<string, string>;
-  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+  constructor(status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'HttpError';
     this.status = status;

@@ -1,21 +1,13 @@
+import { ERROR_CODES, type ErrorCode } from './errors.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Why a webhook request stored nothing. A fixed set: label values must stay bounded. */
-export const REJECTION_REASONS = [
-  'unauthorized',
-  'invalid_json',
-  'payload_too_large',
-  'unsupported_encoding',
-  'unsupported_charset',
-  'bad_request',
-  'request_aborted',
-  'not_found',
-  'method_not_allowed',
-  'unavailable',
-  'internal_error',
-  'other',
-] as const;
-export type RejectionReason = (typeof REJECTION_REASONS)[number];
+/**
+ * Why a webhook request stored nothing: the error codes of the HTTP answers (one list, so an answer's
+ * code is always a known label), and `other` for an answer given without one. A fixed set: label
+ * values must stay bounded.
+ */
+export const REJECTION_REASONS = [...ERROR_CODES, 'other'] as const;
+export type RejectionReason = ErrorCode | 'other';
 
 /** BullMQ job states reported per queue by hookline_queue_jobs. */
 export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'waiting-children', 'failed', 'completed'] as const;

@@ -28,6 +28,8 @@ export function abortable<T>(sink: string, work: Promise<T>, signal: AbortSignal
 
 function reason(signal: AbortSignal): string {
   const value: unknown = signal.reason;
-  if (value instanceof Error) return value.name === 'TimeoutError' ? 'timed out' : value.message;
+  // AbortSignal.timeout() aborts with a DOMException whose legacy code is TIMEOUT_ERR.
+  if (value instanceof DOMException && value.code === DOMException.TIMEOUT_ERR) return 'timed out';
+  if (value instanceof Error) return value.message;
   return 'aborted';
 }

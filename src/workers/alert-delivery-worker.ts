@@ -1,4 +1,4 @@
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { alertKey } from '../alerts/alert-item.ts';
 import { createDigestCollector } from '../alerts/digest-collector.ts';
@@ -9,7 +9,7 @@ import type { AlertSink } from '../sinks/sink.ts';
 import { cappedExponentialBackoff } from './backoff.ts';
 import type { DeliveryRecords } from './delivery-records.ts';
 import { DELIVERY_JOB_OPTIONS, alertOfJob, deliveryQueueName, type AlertJobData } from '../queue/contract.ts';
-import { toBullmqError } from './to-bullmq-error.ts';
+import { applyOutcome, isFinalFailure, jobOutcome } from './job-outcome.ts';
 
 export type DeliveryResult = { delivered: boolean; reason?: string };
 
@@ -59,8 +59,9 @@ export function createAlertDeliveryWorker(deps: Deps): { worker: Worker<AlertJob
     try {
       await collector.deliver(item);
     } catch (error) {
-      deps.metrics.deliveries.inc({ sink: sink.id, outcome: 'failed_attempt' });
-      throw await toBullmqError(error, { job, token, queue, rateLimited: false });
+      const outcome = jobOutcome(error);
+      deps.metrics.deliveries.inc({ sink: sink.id, outcome: outcome.kind === 'rate_limited' ? 'rate_limited' : 'failed_attempt' });
+      throw await applyOutcome(outcome, { job, token });
     }
     if (sink.policy.recordDeliveries) await deps.records.markDelivered(sink.id, key, deps.recordTtlMs(job.data), job.id ?? key);
     deps.metrics.deliveries.inc({ sink: sink.id, outcome: 'delivered' });
@@ -83,8 +84,7 @@ export function createAlertDeliveryWorker(deps: Deps): { worker: Worker<AlertJob
   worker.on('failed', (job, error) => {
     if (!job) return;
     const log = { sink: sink.id, eventKey: alertKey(alertOfJob(job.data)), jobId: job.id, attemptsMade: job.attemptsMade, reason: error.message };
-    const dead = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= maxAttempts;
-    if (dead) {
+    if (isFinalFailure(job, error, maxAttempts)) {
       deps.metrics.deliveries.inc({ sink: sink.id, outcome: 'dead_letter' });
       deps.logger.error(log, 'delivery dead-lettered');
     } else {

@@ -1,4 +1,4 @@
-import { FlowProducer, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { FlowProducer, Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AlertNotes } from '../alerts/alert-item.ts';
 import { SinkError } from '../shared/errors.ts';
@@ -11,7 +11,7 @@ import { cappedExponentialBackoff } from './backoff.ts';
 import { createBatcher } from './batcher.ts';
 import { countIncidents, type NormalizeResult } from './normalize-worker.ts';
 import { DATABASE_QUEUE, DELIVERY_JOB_OPTIONS, type DatabaseJobData } from '../queue/contract.ts';
-import { toBullmqError } from './to-bullmq-error.ts';
+import { applyOutcome, isFinalFailure, jobOutcome } from './job-outcome.ts';
 
 const MAX_BATCH = 500;
 
@@ -53,8 +53,9 @@ export function createDatabaseDeliveryWorker(deps: Deps): { worker: Worker<Datab
     try {
       notes = await write({ event, raw: job.data.raw ?? '' });
     } catch (error) {
-      deps.metrics.deliveries.inc({ sink: 'database', outcome: 'failed_attempt' });
-      throw await toBullmqError(error, { job, token, queue, rateLimited: false });
+      const outcome = jobOutcome(error);
+      deps.metrics.deliveries.inc({ sink: 'database', outcome: outcome.kind === 'rate_limited' ? 'rate_limited' : 'failed_attempt' });
+      throw await applyOutcome(outcome, { job, token });
     }
     deps.metrics.deliveries.inc({ sink: 'database', outcome: 'delivered' });
     deps.metrics.deliveredLatency.observe({ sink: 'database' }, (Date.now() - Date.parse(event.receivedAt)) / 1000);
@@ -79,8 +80,7 @@ export function createDatabaseDeliveryWorker(deps: Deps): { worker: Worker<Datab
   worker.on('failed', (job, error) => {
     if (!job) return;
     const log = { sink: 'database', eventKey: job.data.event.id, jobId: job.id, attemptsMade: job.attemptsMade, reason: error.message };
-    const dead = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= maxAttempts;
-    if (dead) {
+    if (isFinalFailure(job, error, maxAttempts)) {
       deps.metrics.deliveries.inc({ sink: 'database', outcome: 'dead_letter' });
       deps.logger.error(log, 'delivery dead-lettered');
     } else {

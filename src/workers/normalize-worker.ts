@@ -1,15 +1,16 @@
-import { FlowProducer, UnrecoverableError, Worker, type FlowJob, type Job } from 'bullmq';
+import { FlowProducer, Worker, type FlowJob, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AlertNotes } from '../alerts/alert-item.ts';
 import type { NormalizedEvent } from '../normalizers/normalized-event.ts';
 import { normalize } from '../normalizers/normalize.ts';
-import { NormalizeError, SinkError } from '../shared/errors.ts';
+import { SinkError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { DatabaseSink } from '../sinks/database.ts';
 import type { AlertSink, Delivery } from '../sinks/sink.ts';
 import { alertJobs } from './alert-fan-out.ts';
 import { createBatcher } from './batcher.ts';
+import { applyOutcome, jobOutcome } from './job-outcome.ts';
 import { DATABASE_QUEUE, DELIVERY_JOB_OPTIONS, INGEST_QUEUE, type DatabaseJobData, type IngestJobData } from '../queue/contract.ts';
 
 export type NormalizeResult = {
@@ -80,17 +81,24 @@ export function createNormalizeWorker(deps: Deps): { worker: Worker<IngestJobDat
     { maxBatch: MAX_BATCH, maxInFlight: MAX_IN_FLIGHT, splitOnError: (error) => error instanceof SinkError && !error.retryable },
   );
 
-  async function process(job: Job<IngestJobData, NormalizeResult>): Promise<NormalizeResult> {
-    const raw = job.data;
-    let event: NormalizedEvent;
+  /** Whatever a job throws goes through the one outcome mapping (src/workers/job-outcome.ts). */
+  async function process(job: Job<IngestJobData, NormalizeResult>, token?: string): Promise<NormalizeResult> {
     try {
-      event = normalize(raw);
+      return await normalizeJob(job);
     } catch (error) {
-      if (!(error instanceof NormalizeError)) throw error;
-      deps.metrics.normalized.inc({ provider: raw.provider, outcome: 'unnormalizable' });
-      deps.logger.warn({ eventKey: raw.key, provider: raw.provider, jobId: job.id, reason: error.message }, 'event kept as unnormalizable');
-      throw new UnrecoverableError(error.message);
+      const outcome = jobOutcome(error);
+      if (outcome.kind === 'unnormalizable') {
+        const raw = job.data;
+        deps.metrics.normalized.inc({ provider: raw.provider, outcome: 'unnormalizable' });
+        deps.logger.warn({ eventKey: raw.key, provider: raw.provider, jobId: job.id, reason: outcome.reason }, 'event kept as unnormalizable');
+      }
+      throw await applyOutcome(outcome, { job, token });
     }
+  }
+
+  async function normalizeJob(job: Job<IngestJobData, NormalizeResult>): Promise<NormalizeResult> {
+    const raw = job.data;
+    const event: NormalizedEvent = normalize(raw);
     const jobId = job.id ?? raw.key;
 
     let notes: AlertNotes | undefined;

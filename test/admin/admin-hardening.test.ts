@@ -6,7 +6,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmin } from '../../src/admin/admin-router.ts';
 import { createApp } from '../../src/ingress/create-app.ts';
-import { errorMiddleware } from '../../src/ingress/error-middleware.ts';
+import { errorMiddleware } from '../../src/shared/http-errors.ts';
 import { serve } from '../../src/shared/http-server.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { LogCapture } from '../support/harness.ts';

@@ -157,7 +157,7 @@ describe('bad input', () => {
   it('answers 404 not_found for an unknown provider', async () => {
     const answer = await post(t.baseUrl, 'acme', '{}');
     expect(answer.status).toBe(404);
-    expect(answer.body).toEqual({ error: 'not_found' });
+    expect(answer.body).toEqual({ error: 'not_found', message: expect.any(String) });
   });
 
   it('answers 415 for a compressed body rather than inflating it', async () => {
@@ -183,7 +183,7 @@ describe('a provider with no credentials configured', () => {
     try {
       const answer = await sendSigned(closed.baseUrl, 'persona', PERSONA);
       expect(answer.status).toBe(404);
-      expect(answer.body).toEqual({ error: 'not_found' });
+      expect(answer.body).toEqual({ error: 'not_found', message: expect.any(String) });
     } finally {
       await closed.close();
     }
