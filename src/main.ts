@@ -47,7 +47,7 @@ function startAdmin(role: Role, config: Config, logger: Logger, db: Db | undefin
   return createAdmin({
     token: config.adminToken,
     db,
-    redisUrl: config.redisUrl,
+    redisUrl: config.redis,
     queuePrefix: config.queuePrefix,
     destinationIds: config.destinations.map((d) => d.id),
     logger,
@@ -73,7 +73,7 @@ async function withRedis(role: Role, config: Config, logger: Logger): Promise<{ 
   const local = await defaultOrLocalRedis(config.redisUrl, dir);
   if (!local) return { config };
   logger.info({ redis: local.url, dir }, `no Redis at ${config.redisUrl} (REDIS_URL unset): started a redis-server of our own on ${local.url}, data in ${dir}`);
-  return { config: Object.freeze({ ...config, redisUrl: local.url }), stop: local.stop };
+  return { config: Object.freeze({ ...config, redisUrl: local.url, redis: { kind: 'single', url: local.url } as const }), stop: local.stop };
 }
 
 async function main(): Promise<void> {

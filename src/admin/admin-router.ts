@@ -35,6 +35,7 @@ import { firstString, queryStrings, sendPage, sessionOf } from './page-response.
 import { registerPages } from './page-routes.ts';
 import { awaitOutcomes, watchParams } from './replay-outcome.ts';
 import { keptQuery } from './search-filter.ts';
+import type { RedisTarget } from '../shared/redis-topology.ts';
 
 export const ADMIN_PATH = '/admin';
 /** "Replay all" replays more than the page lists (200), yet stays bounded per click. */
@@ -43,7 +44,8 @@ const REPLAY_ALL_LIMIT = 10_000;
 export type AdminOptions = {
   token: string;
   db: Db;
-  redisUrl: string;
+  /** REDIS_URL, or the configured topology (`config.redis`). */
+  redisUrl: RedisTarget;
   queuePrefix: string;
   /** Route destinations' ids, whose queues hold dead letters too. */
   destinationIds?: readonly string[];

@@ -70,7 +70,7 @@ function dbReader(db: Db, source: string, config: Config): EventReader {
     async show(key) {
       // The deliveries and dead letters live in Redis: read as the event page reads them, each part
       // failing on its own (a Redis that does not answer leaves the row and the run).
-      const queues = openReplayQueues(config.redisUrl, config.queuePrefix, config.destinations.map((d) => d.id));
+      const queues = openReplayQueues(config.redis, config.queuePrefix, config.destinations.map((d) => d.id));
       try {
         return await readEventPage(db, queues, config.queuePrefix, key).catch(explain);
       } finally {

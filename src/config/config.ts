@@ -1,6 +1,7 @@
 import type { LevelWithSilent } from 'pino';
 import type { EventCategory, EventStatus } from '../normalizers/normalized-event.ts';
 import type { ProviderId } from '../providers/registry.ts';
+import type { RedisTopology } from '../shared/redis-topology.ts';
 
 export type DatabaseConfig =
   | { kind: 'postgres'; url: string; schema: string | undefined }
@@ -60,9 +61,13 @@ export type Config = {
   redisUrl: string;
   /** REDIS_URL was left unset: the all-in-one process may then start a Redis of its own. */
   redisUrlIsDefault: boolean;
+  /** Where Redis is (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES): every connection is made from it. */
+  redis: RedisTopology;
+  /** REDIS_MIN_REPLICAS_ACK: a 202 only once this many replicas hold the event (`WAIT`); unset = off. */
+  redisReplicaAck: { replicas: number; timeoutMs: number } | undefined;
   /** Local state of a laptop install: the embedded database, the spool, a Redis of our own. */
   dataDir: string;
-  /** BullMQ key prefix; lets several hookline installations (or tests) share one Redis. */
+  /** BullMQ key prefix; lets several hookline installations (or tests) share one Redis. A hash tag (`{hookline}`) on a cluster. */
   queuePrefix: string;
   /** Credentials per provider; a provider missing here is switched off (404). */
   credentials: Partial<Record<ProviderId, readonly string[]>>;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { EVENT_STATUSES, type EventStatus } from '../normalizers/normalized-event.ts';
 import { ConfigError } from '../shared/errors.ts';
+import { hashTaggedPrefix, parseHostPorts, type RedisAuth, type RedisTopology } from '../shared/redis-topology.ts';
 import { PROVIDERS, type ProviderId } from '../providers/registry.ts';
 import type { Config, DestinationConfig, EmailConfig, RouteFilter, SlackConfig } from './config.ts';
 import { DEFAULT_ALERT_STATUSES, derivedDestinationId, parseEmailRoutes, parseSlackRoutes, slackUrlProblem } from './routes.ts';
@@ -52,7 +53,18 @@ const VARIABLES = {
   PORT: integer(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: 'expected letters, digits, _ or -' }).default('hookline'),
+  // `{name}`: a Redis Cluster hash tag, for a single endpoint that still wants one slot (a cluster proxy).
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$|^\{[A-Za-z0-9_-]+\}$/, { error: 'expected letters, digits, _ or -, or those in braces ({hookline})' }).default('hookline'),
+  REDIS_SENTINELS: z.string().optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9._-]+$/, { error: 'expected the primary\'s name in the sentinels\' configuration (letters, digits, . _ -)' }).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  REDIS_SENTINEL_TLS: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_TLS: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
+  REDIS_MIN_REPLICAS_ACK: integer(0, 16).default(0),
+  REDIS_REPLICA_ACK_TIMEOUT_MS: integer(10, 60_000).default(500),
   WEBHOOK_TOLERANCE_SECONDS: integer(1, 86_400).default(300),
   MAX_BODY_BYTES: integer(1, 100 * 1024 * 1024).default(1_048_576),
   DEDUP_WINDOW_SECONDS: integer(60, 90 * 86_400).default(7 * 86_400),
@@ -60,8 +72,8 @@ const VARIABLES = {
   SPOOL_ENABLED: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   SPOOL_DIR: z.string().min(1).optional(),
   SPOOL_MAX_BYTES: integer(1_048_576, 1024 ** 4).default(268_435_456),
-  WORKER_LOCK_DURATION_MS: integer(1_000, 600_000).default(30_000),
-  WORKER_STALLED_INTERVAL_MS: integer(1_000, 600_000).default(30_000),
+  WORKER_LOCK_DURATION_MS: integer(1_000, 600_000).default(8_000),
+  WORKER_STALLED_INTERVAL_MS: integer(1_000, 600_000).default(4_000),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'expected a lower-case SQL identifier' }).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -211,7 +223,7 @@ const CREDENTIAL_VARIABLES: ReadonlySet<string> = new Set(PROVIDERS.map((provide
 
 function describe(name: string, value: string): string {
   const secret =
-    CREDENTIAL_VARIABLES.has(name) || (/SECRET|TOKEN|AUTHORIZATION|URL|ROUTES/.test(name) && !/^(REDIS|DATABASE)_URL$/.test(name));
+    CREDENTIAL_VARIABLES.has(name) || (/SECRET|TOKEN|AUTHORIZATION|URL|ROUTES|PASSWORD|USERNAME/.test(name) && !/^(REDIS|DATABASE)_URL$/.test(name));
   return secret ? `a value of ${value.length} characters` : JSON.stringify(value);
 }
 
@@ -289,6 +301,52 @@ function destinations(v: Parsed, slack: SlackConfig | undefined, email: EmailCon
   return list;
 }
 
+const isSet = (env: Env, name: string) => (env[name] ?? '').trim() !== '';
+
+/**
+ * One Redis (REDIS_URL), a Sentinel-managed primary (REDIS_SENTINELS, REDIS_SENTINEL_NAME) or a
+ * Cluster (REDIS_CLUSTER_NODES): exactly one of them, each with only the variables that apply to it.
+ */
+function redisTopology(v: Parsed, env: Env): RedisTopology {
+  const sentinels = v.REDIS_SENTINELS;
+  const cluster = v.REDIS_CLUSTER_NODES;
+  if (sentinels !== undefined && cluster !== undefined) {
+    throw new ConfigError('REDIS_CLUSTER_NODES', 'REDIS_SENTINELS is set too: a Redis is either Sentinel-managed or a cluster; set one of them');
+  }
+  const sentinelOnly = ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINEL_TLS'] as const;
+  if (sentinels === undefined) {
+    const stray = sentinelOnly.find((name) => isSet(env, name));
+    if (stray) throw new ConfigError(stray, 'only applies with REDIS_SENTINELS');
+  }
+  const list = (name: 'REDIS_SENTINELS' | 'REDIS_CLUSTER_NODES', value: string, defaultPort: number) => {
+    const parsed = parseHostPorts(value, defaultPort);
+    if (typeof parsed === 'string') throw new ConfigError(name, parsed);
+    return parsed;
+  };
+  const auth: RedisAuth = { username: v.REDIS_USERNAME, password: v.REDIS_PASSWORD, tls: v.REDIS_TLS === 'true' };
+  if (sentinels === undefined && cluster === undefined) {
+    const stray = (['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS'] as const).find((name) => isSet(env, name));
+    if (stray) {
+      throw new ConfigError(stray, 'only applies with REDIS_SENTINELS or REDIS_CLUSTER_NODES; for one Redis put it in REDIS_URL (redis://user:password@host:6379, rediss:// for TLS)');
+    }
+    return { kind: 'single', url: v.REDIS_URL };
+  }
+  const other = sentinels !== undefined ? 'REDIS_SENTINELS' : 'REDIS_CLUSTER_NODES';
+  if (isSet(env, 'REDIS_URL')) throw new ConfigError('REDIS_URL', `${other} is set too: leave REDIS_URL unset (the data password goes in REDIS_PASSWORD, TLS in REDIS_TLS)`);
+  if (sentinels !== undefined) {
+    if (v.REDIS_SENTINEL_NAME === undefined) throw new ConfigError('REDIS_SENTINEL_NAME', 'required with REDIS_SENTINELS: the name the sentinels monitor the primary by (`sentinel monitor <name> …`, often mymaster)');
+    return {
+      kind: 'sentinel',
+      sentinels: list('REDIS_SENTINELS', sentinels, 26379),
+      name: v.REDIS_SENTINEL_NAME,
+      sentinelPassword: v.REDIS_SENTINEL_PASSWORD,
+      sentinelTls: v.REDIS_SENTINEL_TLS === undefined ? auth.tls : v.REDIS_SENTINEL_TLS === 'true',
+      auth,
+    };
+  }
+  return { kind: 'cluster', nodes: list('REDIS_CLUSTER_NODES', cluster ?? '', 6379), auth };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const v = parseVariables(env);
   const providers = parseProviderSettings(env);
@@ -337,13 +395,24 @@ export function loadConfig(env: Env = process.env): Config {
           digestMax: v.EMAIL_DIGEST_MAX,
         };
 
+  const redis = redisTopology(v, env);
+  if (v.REDIS_MIN_REPLICAS_ACK > 0 && v.REDIS_REPLICA_ACK_TIMEOUT_MS >= v.ENQUEUE_TIMEOUT_MS) {
+    throw new ConfigError('REDIS_REPLICA_ACK_TIMEOUT_MS', `must be shorter than ENQUEUE_TIMEOUT_MS (${v.ENQUEUE_TIMEOUT_MS}), which bounds the write and the wait together`);
+  }
+  if (v.REDIS_MIN_REPLICAS_ACK === 0 && isSet(env, 'REDIS_REPLICA_ACK_TIMEOUT_MS')) {
+    throw new ConfigError('REDIS_REPLICA_ACK_TIMEOUT_MS', 'only applies with REDIS_MIN_REPLICAS_ACK (1 or more)');
+  }
+
   const config: Config = {
     port: v.PORT,
     host: v.HOST,
     redisUrl: v.REDIS_URL,
-    redisUrlIsDefault: (env.REDIS_URL ?? '').trim() === '',
+    redisUrlIsDefault: redis.kind === 'single' && !isSet(env, 'REDIS_URL'),
+    redis,
+    redisReplicaAck: v.REDIS_MIN_REPLICAS_ACK > 0 ? { replicas: v.REDIS_MIN_REPLICAS_ACK, timeoutMs: v.REDIS_REPLICA_ACK_TIMEOUT_MS } : undefined,
     dataDir: v.DATA_DIR,
-    queuePrefix: v.QUEUE_PREFIX,
+    // Every key hookline writes starts with the prefix: on a cluster it must be a hash tag (one slot).
+    queuePrefix: redis.kind === 'cluster' ? hashTaggedPrefix(v.QUEUE_PREFIX) : v.QUEUE_PREFIX,
     credentials: providers.credentials,
     toleranceSeconds: v.WEBHOOK_TOLERANCE_SECONDS,
     maxBodyBytes: v.MAX_BODY_BYTES,

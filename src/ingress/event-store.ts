@@ -5,6 +5,7 @@ import type { RawEvent } from '../queue/contract.ts';
 import { sha256Hex } from '../shared/crypto.ts';
 import { QueueUnavailableError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { waitForReplicas } from '../shared/redis.ts';
 import { INGEST_JOB_OPTIONS, INGEST_QUEUE, type IngestJobData } from '../queue/contract.ts';
 
 export type StoreOutcome = 'accepted' | 'duplicate';
@@ -22,6 +23,12 @@ export type QueueEventStoreOptions = {
   dedupWindowMs: (event: RawEvent) => number;
   timeoutMs: number;
   logger: Logger;
+  /**
+   * REDIS_MIN_REPLICAS_ACK: an event counts as stored only once `WAIT` on the connection that wrote
+   * it says this many replicas hold it; fewer within `timeoutMs` is QueueUnavailableError (503, or
+   * the spool). Unset: stored once the primary has it.
+   */
+  replicaAck?: { replicas: number; timeoutMs: number } | undefined;
 };
 
 type Pending = {
@@ -85,6 +92,24 @@ export function createQueueEventStore(options: QueueEventStoreOptions): EventSto
       });
   }
 
+  let lastShortfallLog = 0;
+  /**
+   * After the add, `WAIT` on the same connection (the one BullMQ was given, shared): it covers every
+   * write this connection made so far, this batch's included. A duplicate's add writes too (its
+   * `deduplicated` event), so the first request's job, replicated before it, is covered as well.
+   */
+  async function replicated<T>(added: T): Promise<T> {
+    const ack = options.replicaAck;
+    if (!ack) return added;
+    const acked = await waitForReplicas(options.redis, ack.replicas, ack.timeoutMs, `${options.prefix}:${INGEST_QUEUE}`);
+    if (acked >= ack.replicas) return added;
+    if (Date.now() - lastShortfallLog > 10_000) {
+      lastShortfallLog = Date.now();
+      options.logger.warn({ acked, wanted: ack.replicas, timeoutMs: ack.timeoutMs }, `only ${acked} of ${ack.replicas} Redis replicas acknowledged within ${ack.timeoutMs} ms: events are not answered 202 until they do (REDIS_MIN_REPLICAS_ACK)`);
+    }
+    throw new QueueUnavailableError(`only ${acked} of ${ack.replicas} Redis replicas acknowledged the event within ${ack.timeoutMs} ms`, RETRY_AFTER_SECONDS);
+  }
+
   let pending: Pending[] = [];
   let scheduled = false;
 
@@ -107,7 +132,7 @@ export function createQueueEventStore(options: QueueEventStoreOptions): EventSto
         const failure = new QueueUnavailableError(`the queue did not answer within ${options.timeoutMs} ms`, RETRY_AFTER_SECONDS);
         for (const item of batch) item.reject(failure);
       }, options.timeoutMs);
-      queue.addBulk(jobs).then(
+      queue.addBulk(jobs).then(replicated).then(
         (added) => {
           clearTimeout(timer);
           if (settled) return;
@@ -117,7 +142,8 @@ export function createQueueEventStore(options: QueueEventStoreOptions): EventSto
           clearTimeout(timer);
           renewIfSetupFailed();
           if (settled) return;
-          const failure = new QueueUnavailableError('the event could not be stored', RETRY_AFTER_SECONDS, { cause: error });
+          const failure =
+            error instanceof QueueUnavailableError ? error : new QueueUnavailableError('the event could not be stored', RETRY_AFTER_SECONDS, { cause: error });
           for (const item of batch) item.reject(failure);
         },
       );

@@ -32,14 +32,19 @@ export type IngressOptions = {
 
 export async function startIngress(options: IngressOptions): Promise<RunningIngress> {
   const { config, logger } = options;
-  const redis = createIngressRedis(config.redisUrl);
+  const redis = createIngressRedis(config.redis);
   redis.on('error', (error) => logger.debug({ err: error }, 'ingress redis error'));
+  // WAIT blocks the connection it is sent on: with REDIS_MIN_REPLICAS_ACK the store writes (and
+  // waits) on a connection of its own, so that readiness probes and queue depth do not queue behind it.
+  const storeRedis = config.redisReplicaAck ? createIngressRedis(config.redis) : redis;
+  if (storeRedis !== redis) storeRedis.on('error', (error) => logger.debug({ err: error }, 'ingress redis error'));
   const queueStore = createQueueEventStore({
-    redis,
+    redis: storeRedis,
     prefix: config.queuePrefix,
     timeoutMs: config.enqueueTimeoutMs,
     logger,
     dedupWindowMs: (event) => dedupWindowMs(config, event.provider),
+    replicaAck: config.redisReplicaAck,
   });
   const spooling = (config.spool.enabled ?? options.spoolByDefault ?? false)
     ? await openSpoolingEventStore({ inner: queueStore, config: config.spool, probe: () => redis.ping(), logger, metrics: options.metrics })
@@ -82,6 +87,7 @@ export async function startIngress(options: IngressOptions): Promise<RunningIngr
         stopQueueDepth();
         await queueDepth.close();
         await store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the queue failed'));
+        if (storeRedis !== redis) await storeRedis.quit().catch(() => storeRedis.disconnect());
         await redis.quit().catch(() => redis.disconnect());
       })();
       return closing;

@@ -1,5 +1,7 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createToolRedis } from '../shared/redis.ts';
+import type { RedisTarget } from '../shared/redis-topology.ts';
 import { SINK_KINDS } from '../sinks/sink.ts';
 import { INGEST_QUEUE, deliveryQueueName } from '../queue/contract.ts';
 import type { ReplayQueues } from './dead-letters.ts';
@@ -16,12 +18,8 @@ export type OpenReplayQueues = ReplayQueues & {
  * switched off may still hold dead letters from before) and the configured routes' queues. Commands fail after one retry instead of waiting out
  * a Redis outage, so the status page and the CLI answer with an error rather than hang.
  */
-export function openReplayQueues(redisUrl: string, prefix: string, destinationIds: readonly string[] = []): OpenReplayQueues {
-  const connection = new Redis(redisUrl, {
-    maxRetriesPerRequest: 1,
-    connectTimeout: 3_000,
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
-  });
+export function openReplayQueues(redis: RedisTarget, prefix: string, destinationIds: readonly string[] = []): OpenReplayQueues {
+  const connection = createToolRedis(redis);
   connection.on('error', () => undefined); // surfaced by the failing command instead
   const ingest = new Queue(INGEST_QUEUE, { connection, prefix });
   const ids = [...new Set([...SINK_KINDS, ...destinationIds])];

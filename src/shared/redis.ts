@@ -1,5 +1,8 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.ts';
+import { describeTopology, keySlot, topologyOf, type HostPort, type RedisAuth, type RedisTarget } from './redis-topology.ts';
+
+export type { RedisTarget, RedisTopology } from './redis-topology.ts';
 
 /** Connection errors that mean "Redis is not there (yet)": an outage to report, not a bug to trace. */
 const OUTAGE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
@@ -106,7 +109,21 @@ export function reportRedisOutages(reporter: RedisOutageReporter | undefined): v
 
 function targetOf(options: RedisOptions): string {
   if (options.path) return options.path;
+  if (options.sentinels && options.sentinels.length > 0) return `sentinel ${options.name ?? ''}`.trim();
   return `${options.host ?? '127.0.0.1'}:${options.port ?? 6379}`;
+}
+
+/** An outage as ioredis reports it: a socket error, or Sentinel / Cluster giving up on every node for now. */
+function outageOf(error: unknown): (Error & { code: string }) | undefined {
+  if (isRedisOutageError(error)) return error;
+  if (!(error instanceof Error)) return undefined;
+  // "All sentinels are unreachable…", "Failed to refresh slots cache.", "None of startup nodes is available".
+  const last = (error as Error & { lastNodeError?: unknown }).lastNodeError;
+  if (isRedisOutageError(last)) return last;
+  if (/All sentinels are unreachable|None of startup nodes is available|Failed to refresh slots cache/.test(error.message)) {
+    return Object.assign(new Error(error.message), { code: /ECONN\w+|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH/.exec(error.message)?.[0] ?? 'ECONNREFUSED' });
+  }
+  return undefined;
 }
 
 /** BullMQ duplicates connections for its blocking commands; duplicates report to the same place. */
@@ -121,8 +138,9 @@ class ReportingRedis extends Redis {
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     const [first] = args;
-    if (event === 'error' && isRedisOutageError(first)) {
-      this.reporter.connectionError(first, targetOf(this.options));
+    const outage = event === 'error' ? outageOf(first) : undefined;
+    if (outage) {
+      this.reporter.connectionError(outage, targetOf(this.options));
       return true;
     }
     if (event === 'ready') this.reporter.connected(targetOf(this.options));
@@ -134,9 +152,110 @@ class ReportingRedis extends Redis {
   }
 }
 
-function createRedis(url: string, options: RedisOptions): Redis {
+/** The same for a cluster: its nodes' connection errors come as 'node error'. */
+class ReportingCluster extends Cluster {
+  private readonly reporter: RedisOutageReporter;
+  private readonly target: string;
+  private readonly nodeList: HostPort[];
+
+  constructor(nodes: HostPort[], options: ClusterOptions, reporter: RedisOutageReporter) {
+    super(nodes, options);
+    this.reporter = reporter;
+    this.nodeList = nodes;
+    this.target = `cluster ${nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
+  }
+
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    const [first, key] = args;
+    const outage = event === 'error' || event === 'node error' ? outageOf(first) : undefined;
+    if (outage) {
+      this.reporter.connectionError(outage, typeof key === 'string' ? key : this.target);
+      return true;
+    }
+    if (event === 'ready') this.reporter.connected(this.target);
+    return super.emit(event, ...args);
+  }
+
+  override duplicate(overrideStartupNodes: HostPort[] = [], overrideOptions: Partial<ClusterOptions> = {}): Cluster {
+    const nodes = overrideStartupNodes.length > 0 ? overrideStartupNodes : this.nodeList;
+    return new ReportingCluster(nodes, { ...this.options, ...overrideOptions }, this.reporter);
+  }
+}
+
+/** What a purpose asks of its connections, whatever the topology. */
+type Behaviour = {
+  /** Commands fail at once while disconnected instead of waiting in ioredis' offline queue. */
+  failFast: boolean;
+  maxRetriesPerRequest: number | null;
+  connectTimeout: number;
+  lazyConnect?: boolean;
+  retry: ((times: number) => number | null) | null;
+  /** After a failover the old primary may come back as a replica: READONLY means "reconnect", and 2 re-sends. */
+  onReadOnly: 1 | 2;
+};
+
+const backoff = (times: number) => Math.min(times * 200, 2_000);
+
+function readOnly(reply: 1 | 2) {
+  return (error: Error) => (error.message.startsWith('READONLY') ? reply : false);
+}
+
+function authOptions(auth: RedisAuth): Partial<RedisOptions> {
+  return {
+    ...(auth.username !== undefined ? { username: auth.username } : {}),
+    ...(auth.password !== undefined ? { password: auth.password } : {}),
+    ...(auth.tls ? { tls: {} } : {}),
+  };
+}
+
+/**
+ * The one place hookline makes a Redis connection: for one server, a Sentinel-managed primary (found
+ * through the sentinels, followed to a promoted replica after a failover) or a Redis Cluster. A
+ * Cluster is returned typed as `Redis`: hookline and BullMQ use only commands both speak, and BullMQ
+ * tells them apart at run time (`isCluster`).
+ */
+export function createRedisConnection(target: RedisTarget, behaviour: Behaviour): Redis {
+  const topology = topologyOf(target);
   const reporter = processReporter;
-  return reporter ? new ReportingRedis(url, options, reporter) : new Redis(url, options);
+  const common: RedisOptions = {
+    maxRetriesPerRequest: behaviour.maxRetriesPerRequest,
+    connectTimeout: behaviour.connectTimeout,
+    reconnectOnError: readOnly(behaviour.onReadOnly),
+    ...(behaviour.lazyConnect !== undefined ? { lazyConnect: behaviour.lazyConnect } : {}),
+  };
+  if (topology.kind === 'cluster') {
+    const options: ClusterOptions = {
+      enableOfflineQueue: !behaviour.failFast,
+      clusterRetryStrategy: (times) => behaviour.retry?.(times) ?? null,
+      ...(behaviour.lazyConnect !== undefined ? { lazyConnect: behaviour.lazyConnect } : {}),
+      // Managed clusters with TLS (ElastiCache, MemoryDB) announce addresses their certificates do not name.
+      ...(topology.auth.tls ? { dnsLookup: (address: string, callback: (error: Error | null, address: string) => void) => callback(null, address) } : {}),
+      redisOptions: { ...common, ...authOptions(topology.auth) },
+    };
+    const nodes = topology.nodes.map((node) => ({ ...node }));
+    const cluster = reporter ? new ReportingCluster(nodes, options, reporter) : new Cluster(nodes, options);
+    return cluster as unknown as Redis;
+  }
+  const options: RedisOptions = {
+    ...common,
+    enableOfflineQueue: !behaviour.failFast,
+    retryStrategy: (times) => behaviour.retry?.(times) ?? null,
+  };
+  if (topology.kind === 'sentinel') {
+    Object.assign(options, {
+      sentinels: topology.sentinels.map((node) => ({ ...node })),
+      name: topology.name,
+      role: 'master',
+      ...(topology.sentinelPassword !== undefined ? { sentinelPassword: topology.sentinelPassword } : {}),
+      ...(topology.sentinelTls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+      // Moves to a new primary as soon as the sentinels announce it, not only when the old one drops us.
+      failoverDetector: true,
+      sentinelRetryStrategy: (times: number) => (behaviour.retry ? Math.min(times * 200, 2_000) : null),
+      ...authOptions(topology.auth),
+    } satisfies RedisOptions);
+    return reporter ? new ReportingRedis(options, {}, reporter) : new Redis(options);
+  }
+  return reporter ? new ReportingRedis(topology.url, options, reporter) : new Redis(topology.url, options);
 }
 
 /**
@@ -145,21 +264,41 @@ function createRedis(url: string, options: RedisOptions): Redis {
  * the connection drops fail too rather than being re-sent on reconnect: the ingress retries through
  * its own paths (the provider's retry after a 503, the spool's drain).
  */
-export function createIngressRedis(url: string): Redis {
-  return createRedis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 3_000,
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
-    lazyConnect: false,
-  } satisfies RedisOptions);
+export function createIngressRedis(target: RedisTarget): Redis {
+  return createRedisConnection(target, { failFast: true, maxRetriesPerRequest: 0, connectTimeout: 3_000, retry: backoff, lazyConnect: false, onReadOnly: 1 });
 }
 
 /** Workers wait out a Redis outage: BullMQ requires `maxRetriesPerRequest: null` for them. */
-export function createWorkerRedis(url: string): Redis {
-  return createRedis(url, {
-    maxRetriesPerRequest: null,
-    connectTimeout: 5_000,
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
-  } satisfies RedisOptions);
+export function createWorkerRedis(target: RedisTarget): Redis {
+  return createRedisConnection(target, { failFast: false, maxRetriesPerRequest: null, connectTimeout: 5_000, retry: backoff, onReadOnly: 2 });
+}
+
+/** The status page and the CLI: a command fails after one retry instead of waiting out an outage. */
+export function createToolRedis(target: RedisTarget): Redis {
+  return createRedisConnection(target, { failFast: false, maxRetriesPerRequest: 1, connectTimeout: 3_000, retry: backoff, onReadOnly: 2 });
+}
+
+/** One attempt, for "does Redis answer?" (the CLI's doctor and replay): connect it yourself. */
+export function createProbeRedis(target: RedisTarget, connectTimeout = 3_000): Redis {
+  return createRedisConnection(target, { failFast: false, maxRetriesPerRequest: 0, connectTimeout, retry: null, lazyConnect: true, onReadOnly: 1 });
+}
+
+export { describeTopology };
+
+function isCluster(connection: Redis): connection is Redis & { isCluster: true } {
+  return (connection as { isCluster?: unknown }).isCluster === true;
+}
+
+/**
+ * `WAIT <replicas> <timeoutMs>` on the connection that made the writes to wait for, answering how
+ * many replicas acknowledged them (all of this connection's writes so far). On a cluster that is
+ * the connection to the primary owning `key`'s slot: where the writes went.
+ */
+export async function waitForReplicas(connection: Redis, replicas: number, timeoutMs: number, key: string): Promise<number> {
+  if (!isCluster(connection)) return Number(await connection.call('WAIT', replicas, timeoutMs));
+  const cluster = connection as unknown as Cluster;
+  const owner = cluster.slots[keySlot(key)]?.[0];
+  const node = cluster.nodes('master').find((each) => `${each.options.host}:${each.options.port}` === owner);
+  if (!node) throw new Error(`no connection to the primary of slot ${keySlot(key)}`);
+  return Number(await node.call('WAIT', replicas, timeoutMs));
 }

@@ -13,6 +13,7 @@ import { createAlertDeliveryWorker } from './alert-delivery-worker.ts';
 import { createDatabaseDeliveryWorker } from './database-delivery-worker.ts';
 import { DeliveryRecords } from './delivery-records.ts';
 import { createNormalizeWorker } from './normalize-worker.ts';
+import { watchEventLoop } from './event-loop-watch.ts';
 import { createStuckCheckWorker } from './stuck-check-worker.ts';
 
 export type RunningWorkers = {
@@ -36,7 +37,7 @@ const WRITE_IN_PLACE_TIMEOUT_MS = 5_000;
 
 export async function startWorkers(options: WorkersOptions): Promise<RunningWorkers> {
   const { config, logger, metrics } = options;
-  const connection = createWorkerRedis(config.redisUrl);
+  const connection = createWorkerRedis(config.redis);
   connection.on('error', (error) => logger.debug({ err: error }, 'worker redis error'));
   const records = new DeliveryRecords(connection, config.queuePrefix);
   const { database, alerts } = createSinks({
@@ -88,6 +89,11 @@ export async function startWorkers(options: WorkersOptions): Promise<RunningWork
   );
 
   const workers: Worker[] = [normalizer.worker, databaseQueue.worker, ...deliveries.map((d) => d.worker), stuck.worker];
+  // This process' stall check found a job whose lock lapsed (its worker killed, or not renewing it).
+  for (const worker of workers) {
+    worker.on('stalled', (jobId) => logger.warn({ queue: worker.name, jobId }, 'job stalled (its lock lapsed): back in its queue, to run again'));
+  }
+  const eventLoop = watchEventLoop({ lockDurationMs: config.workerLockDurationMs, logger });
   let closing: Promise<void> | undefined;
   return {
     alerts,
@@ -97,6 +103,7 @@ export async function startWorkers(options: WorkersOptions): Promise<RunningWork
     close() {
       closing ??= (async () => {
         await Promise.all(workers.map((worker) => closeWorker(worker, config.shutdownTimeoutMs, logger)));
+        eventLoop.stop();
         for (const delivery of deliveries) delivery.close();
         stopQueueDepth();
         await Promise.allSettled([

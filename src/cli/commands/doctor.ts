@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { access, constants, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { createTransport } from 'nodemailer';
 import type { Config } from '../../config/config.ts';
 import { loadConfig } from '../../config/load-config.ts';
 import { createPgDb } from '../../db/pg-db.ts';
 import { ConfigError } from '../../shared/errors.ts';
+import { createProbeRedis, describeTopology } from '../../shared/redis.ts';
 import { PROVIDER_IDS } from '../providers.ts';
 import { openReplayQueues } from '../../replay/replay-queues.ts';
 
@@ -58,8 +58,8 @@ function where(url: string): string {
 }
 
 async function checkRedis(config: Config): Promise<Check> {
-  const what = `redis ${where(config.redisUrl)}`;
-  const probe = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: TIMEOUT_MS, retryStrategy: () => null });
+  const what = `redis ${describeTopology(config.redis)}`;
+  const probe = createProbeRedis(config.redis, TIMEOUT_MS);
   probe.on('error', () => undefined);
   try {
     await probe.connect();
@@ -69,7 +69,7 @@ async function checkRedis(config: Config): Promise<Check> {
   } finally {
     probe.disconnect();
   }
-  const queues = openReplayQueues(config.redisUrl, config.queuePrefix, config.destinations.map((d) => d.id));
+  const queues = openReplayQueues(config.redis, config.queuePrefix, config.destinations.map((d) => d.id));
   try {
     const failed = await Promise.all(queues.all.map(async (queue) => [queue.name, await queue.getFailedCount()] as const));
     const dead = failed.filter(([, count]) => count > 0);

@@ -46,8 +46,8 @@ export async function replay(options: ReplayOptions): Promise<number> {
       dryRun: options.dryRun === true,
     });
   } else {
-    await redisMustAnswer(config.redisUrl, 'check REDIS_URL and QUEUE_PREFIX, or replay through a running hookline with --url <its base URL>');
-    const queues = openReplayQueues(config.redisUrl, config.queuePrefix, config.destinations.map((d) => d.id));
+    await redisMustAnswer(config.redis, 'check REDIS_URL and QUEUE_PREFIX, or replay through a running hookline with --url <its base URL>');
+    const queues = openReplayQueues(config.redis, config.queuePrefix, config.destinations.map((d) => d.id));
     try {
       outcome = await replayDeadLetters(queues, filter, { dryRun: options.dryRun === true });
     } finally {
