@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only=<sections>] [--profile]`: hookline's benchmark. Starts a private
+ * `npm run bench [-- --quick] [--only=<sections>] [--profile] [--runtimes 20,24]`: hookline's benchmark. Starts a private
  * Redis, uses the local PostgreSQL (a fresh schema per scenario) or else the embedded database, runs
  * every server and load generator in its own process, prints the tables and writes them (JSON and
  * markdown) under bench/results/.
@@ -15,6 +15,7 @@ import type { LoadRun } from './lib/context.ts';
 import type { MemoryPeaks } from './lib/messages.ts';
 import type { BenchResults, MemoryFigure, TargetCheck } from './lib/results.ts';
 import { parseArgs } from './lib/settings.ts';
+import { REPORT_TO_ENV, runPerRuntime } from './lib/runtimes.ts';
 import { alerts } from './sections/alerts.ts';
 import { signatureAmplification } from './sections/signature-amplification.ts';
 import { e2eLatency } from './sections/e2e-latency.ts';
@@ -118,11 +119,13 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const startedAt = new Date();
   const stamp = stampOf(startedAt);
+  // --runtimes 20,24 / --node: this bench once per runtime, as a process of that runtime.
+  if (args.runtimes && !process.env[REPORT_TO_ENV]) process.exit(await runPerRuntime(args.runtimes, args.perRuntimeArgv, stamp, args.settings.mode));
   const runId = newRunId();
   const errors: string[] = [];
   const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
-  log(`${args.settings.mode} run: ${[...args.sections].join(', ')}`);
+  log(`${args.settings.mode} run on Node ${process.version}: ${[...args.sections].join(', ')}`);
   const backends: Backends = await startBackends(runId);
   const launcher = createLauncher();
   const profileDir = args.profile ? join(BENCH_DIR, 'profiles', stamp) : undefined;
@@ -193,10 +196,14 @@ async function main(): Promise<void> {
   const report = renderReport(results);
   const resultsDir = join(BENCH_DIR, 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const base = join(resultsDir, `${stamp}-${args.settings.mode}${args.profile ? '-profiled' : ''}`);
+  // A run of --runtimes is named by its Node major too.
+  const runtime = process.env[REPORT_TO_ENV] ? `-node${process.versions.node.split('.')[0]}` : '';
+  const base = join(resultsDir, `${stamp}-${args.settings.mode}${runtime}${args.profile ? '-profiled' : ''}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${base}.md`, `${report}\n`);
   process.stdout.write(`${report}\n\nWritten: ${base}.json and ${base}.md\n`);
+  const reportTo = process.env[REPORT_TO_ENV];
+  if (reportTo) writeFileSync(reportTo, base);
 
   if (profileDir) {
     const summaries = profilesUnder(profileDir).map((file) => formatSummary(summarizeProfile(file), 15));

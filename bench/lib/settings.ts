@@ -42,18 +42,37 @@ export const QUICK: Settings = {
   alerts: { digestEvents: [60, 20], perEventEvents: [20], extrapolatedPerEvent: [60], emailEvents: undefined, connections: 16 },
 };
 
-export type Args = { settings: Settings; sections: ReadonlySet<Section>; profile: boolean };
+export type Args = {
+  settings: Settings;
+  sections: ReadonlySet<Section>;
+  profile: boolean;
+  /** --runtimes / --node / BENCH_NODE: the Node runtimes to run the bench on, one run each (lib/runtimes.ts). */
+  runtimes: string[] | undefined;
+  /** The arguments without --runtimes and --node: what each per-runtime run is given. */
+  perRuntimeArgv: string[];
+};
 
 export function parseArgs(argv: readonly string[]): Args {
   let quick = false;
   let profile = false;
   let sections = new Set<Section>(SECTIONS);
+  let runtimes: string[] | undefined = process.env.BENCH_NODE ? [process.env.BENCH_NODE] : undefined;
+  const perRuntimeArgv: string[] = [];
   const args = [...argv];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
+    if (arg.startsWith('--runtimes=') || arg === '--runtimes' || arg.startsWith('--node=') || arg === '--node') {
+      const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, args[++i] ?? ''];
+      const list = name === '--node' ? [inline] : inline.split(',');
+      if (list.some((item) => item === '')) throw new Error(`${name} needs ${name === '--node' ? 'a node binary' : 'runtimes: majors (20,24) or node binaries'}`);
+      runtimes = list;
+      continue;
+    }
+    perRuntimeArgv.push(arg);
     if (arg === '--quick') quick = true;
     else if (arg === '--profile') profile = true;
     else if (arg.startsWith('--only=') || arg === '--only') {
+      if (arg === '--only') perRuntimeArgv.push(args[i + 1] ?? '');
       const list = arg === '--only' ? (args[++i] ?? '') : arg.slice('--only='.length);
       const names = list.split(',').filter(Boolean);
       if (names.length === 0) throw new Error(`--only needs sections: ${SECTIONS.join(', ')}`);
@@ -62,12 +81,15 @@ export function parseArgs(argv: readonly string[]): Args {
       sections = new Set(names as Section[]);
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
-        'npm run bench [-- --quick] [--only=ingress,pipeline,e2e,growth,memory,alerts,amplification] [--profile]\n' +
+        'npm run bench [-- --quick] [--only=ingress,pipeline,e2e,growth,memory,alerts,amplification] [--profile] [--runtimes 20,24 | --node <path>]\n' +
           '  --quick    every figure, shorter rounds and fewer events (alerts still waits for Slack\'s 1 message/s)\n' +
           '  --only     run some sections (--only=a,b or --only a,b); memory needs ingress and pipeline, which it then runs\n' +
           '             (alerts: bursts of failures at Slack\'s real pace, digests vs one message per event;\n' +
           '              amplification: signed requests while unauthenticated clients send 190 signature sets)\n' +
-          '  --profile  write V8 CPU profiles of the ingress and worker processes to bench/profiles/\n',
+          '  --profile  write V8 CPU profiles of the ingress and worker processes to bench/profiles/\n' +
+          '  --runtimes 20,24  the whole bench once per Node runtime, then the key figures side by side; a major is\n' +
+          '             the version CI pins (scripts/fetch-node.sh: fetched from the npm registry, cached), or a node path\n' +
+          '  --node <path>     (or BENCH_NODE=<path>) the bench on that node binary\n',
       );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg} (try --help)`);
@@ -77,5 +99,5 @@ export function parseArgs(argv: readonly string[]): Args {
     sections.add('ingress');
     sections.add('pipeline');
   }
-  return { settings: quick ? QUICK : FULL, sections, profile };
+  return { settings: quick ? QUICK : FULL, sections, profile, runtimes, perRuntimeArgv };
 }
