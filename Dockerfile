@@ -2,6 +2,8 @@
 # One image for every process role: `docker run hookline ingress|worker|all` (default: all).
 # The commands below (ENTRYPOINT, CMD, HEALTHCHECK) are the ones test/ops/image-commands.test.ts runs.
 
+# Node 24: the major .ci/run tests beside the machine's 20 (scripts/fetch-node.sh pins its exact
+# version); test/ops/image-commands.test.ts checks the two agree.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- build: every dependency, TypeScript compiled to dist/ -------------------------------------------
@@ -13,7 +15,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# --- production dependencies only ----------------------------------------------------------------------
+# --- production dependencies only (no tsx, esbuild or vitest: the image runs dist/) -----------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

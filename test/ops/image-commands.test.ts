@@ -139,6 +139,16 @@ describe('the image commands, run on the compiled JavaScript', () => {
     }
   });
 
+  it("the image's Node major is the one .ci/run tests beside the machine's, and in engines", () => {
+    const major = /^ARG NODE_IMAGE=node:(\d+)[-.]/m.exec(dockerfile)?.[1];
+    expect(major, 'ARG NODE_IMAGE=node:<major>…').toBeDefined();
+    const fetchNode = readFileSync(join(ROOT, 'scripts/fetch-node.sh'), 'utf8');
+    expect(fetchNode).toMatch(new RegExp(`^\\s*${major}\\) echo ${major}\\.\\d+\\.\\d+ ;;$`, 'm'));
+    expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toContain(`scripts/fetch-node.sh ${major}`);
+    const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    expect(engines.split('||').map((range) => range.trim())).toContain(`^${major}`);
+  });
+
   it('bin/hookline.mjs runs the compiled CLI when tsx and src/ are not there', () => {
     const cli = spawnSync(process.execPath, [join(app, 'bin/hookline.mjs'), '--version'], { cwd: app, encoding: 'utf8', timeout: 30_000 });
     expect(cli.status, cli.stdout + cli.stderr).toBe(0);
