@@ -13,6 +13,7 @@ import { defaultOrLocalRedis, isReachable } from './shared/local-redis.ts';
 import { createMetrics } from './shared/metrics.ts';
 import { RedisOutageReporter, reportRedisOutages } from './shared/redis.ts';
 import { startWorkers } from './workers/start-workers.ts';
+import { initTracing } from './tracing/tracing.ts';
 
 const ROLES = ['all', 'ingress', 'worker'] as const;
 type Role = (typeof ROLES)[number];
@@ -89,6 +90,11 @@ async function main(): Promise<void> {
   closers.push(async () => outages.close());
   // Closed last: everything else still talks to it while closing.
   if (stopRedis) closers.push(stopRedis);
+  // Before any queue or worker exists (BullMQ gets its telemetry option only when tracing is on);
+  // flushed after everything else closed, so the last jobs' spans go out too.
+  const tracing = initTracing({ role });
+  closers.push(() => tracing.shutdown());
+  if (tracing.endpoint) logger.info({ endpoint: tracing.endpoint }, 'tracing on: spans go to OTLP/HTTP');
 
   let db: Db | undefined;
   const workerReadiness: ReadinessCheck[] = [];

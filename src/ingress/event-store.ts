@@ -7,6 +7,7 @@ import { QueueUnavailableError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { waitForReplicas } from '../shared/redis.ts';
 import { INGEST_JOB_OPTIONS, INGEST_QUEUE, type IngestJobData } from '../queue/contract.ts';
+import { inContextOfFirstJob, ingestJobTelemetry, queueTelemetry } from '../tracing/queue-tracing.ts';
 
 export type StoreOutcome = 'accepted' | 'duplicate';
 
@@ -60,6 +61,7 @@ export function createQueueEventStore(options: QueueEventStoreOptions): EventSto
       connection: options.redis,
       prefix: options.prefix,
       defaultJobOptions: INGEST_JOB_OPTIONS,
+      ...queueTelemetry(),
     });
     opened.on('error', (error) => options.logger.warn({ err: error }, 'ingest queue connection error'));
     return opened;
@@ -123,6 +125,8 @@ export function createQueueEventStore(options: QueueEventStoreOptions): EventSto
         opts: {
           jobId: item.jobId,
           deduplication: { id: dedupIdOf(item.event.key), ttl: options.dedupWindowMs(item.event) },
+          // Each job carries its own request's trace context, not the batch's (src/tracing/queue-tracing.ts).
+          ...ingestJobTelemetry(item.event),
         },
       }));
       // One timer per batch rather than per request: every request of a batch waits on the same add.
@@ -132,7 +136,7 @@ export function createQueueEventStore(options: QueueEventStoreOptions): EventSto
         const failure = new QueueUnavailableError(`the queue did not answer within ${options.timeoutMs} ms`, RETRY_AFTER_SECONDS);
         for (const item of batch) item.reject(failure);
       }, options.timeoutMs);
-      queue.addBulk(jobs).then(replicated).then(
+      inContextOfFirstJob(jobs, (all) => queue.addBulk(all)).then(replicated).then(
         (added) => {
           clearTimeout(timer);
           if (settled) return;

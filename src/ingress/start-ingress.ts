@@ -7,6 +7,7 @@ import type { Metrics } from '../shared/metrics.ts';
 import { createQueueDepthSource } from '../shared/queue-depth.ts';
 import { createIngressRedis } from '../shared/redis.ts';
 import { queueNames } from '../queue/contract.ts';
+import { traceEventStore, traceWebhookRequests } from '../tracing/ingress-tracing.ts';
 import { createApp, type ReadinessCheck } from './create-app.ts';
 import { createQueueEventStore, type EventStore } from './event-store.ts';
 import { openSpoolingEventStore } from './spool/open-spooling-event-store.ts';
@@ -49,7 +50,7 @@ export async function startIngress(options: IngressOptions): Promise<RunningIngr
   const spooling = (config.spool.enabled ?? options.spoolByDefault ?? false)
     ? await openSpoolingEventStore({ inner: queueStore, config: config.spool, probe: () => redis.ping(), logger, metrics: options.metrics })
     : undefined;
-  const store: EventStore = spooling ?? queueStore;
+  const store: EventStore = traceEventStore(spooling ?? queueStore);
   // Room for one more body of the largest size: the spool can still take whatever comes next.
   const spoolHasRoom = () => spooling !== undefined && spooling.stats().bytes + 2 * config.maxBodyBytes <= config.spool.maxBytes;
   const queueDepth = createQueueDepthSource({ connection: redis, prefix: config.queuePrefix, queueNames: queueNames(config) });
@@ -66,7 +67,7 @@ export async function startIngress(options: IngressOptions): Promise<RunningIngr
     ...(options.now ? { now: options.now } : {}),
     ...(options.admin ? { admin: options.admin } : {}),
   });
-  const server = await serve(app, config);
+  const server = await serve(traceWebhookRequests(app), config);
   const on = PROVIDERS.filter((provider) => config.credentials[provider.id]);
   const off = PROVIDERS.filter((provider) => !config.credentials[provider.id]);
   const endpoints = on.map((provider) => `POST /webhooks/${provider.id}`);

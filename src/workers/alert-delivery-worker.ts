@@ -10,6 +10,8 @@ import { cappedExponentialBackoff } from './backoff.ts';
 import type { DeliveryRecords } from './delivery-records.ts';
 import { DELIVERY_JOB_OPTIONS, alertOfJob, deliveryQueueName, type AlertJobData } from '../queue/contract.ts';
 import { applyOutcome, isFinalFailure, jobOutcome } from './job-outcome.ts';
+import { queueTelemetry } from '../tracing/queue-tracing.ts';
+import { tracedCollector } from '../tracing/sink-tracing.ts';
 
 export type DeliveryResult = { delivered: boolean; reason?: string };
 
@@ -36,18 +38,19 @@ type Deps = {
 export function createAlertDeliveryWorker(deps: Deps): { worker: Worker<AlertJobData, DeliveryResult>; queue: Queue; close(): void } {
   const { sink } = deps;
   const queueName = deliveryQueueName(sink.id);
-  const queue = new Queue(queueName, { connection: deps.connection, prefix: deps.prefix });
+  const queue = new Queue(queueName, { connection: deps.connection, prefix: deps.prefix, ...queueTelemetry() });
   queue.on('error', (error) => deps.logger.warn({ err: error, sink: sink.id }, 'delivery queue connection error'));
   const maxAttempts = DELIVERY_JOB_OPTIONS.attempts ?? 1;
   const pace = sink.policy.pace ?? { intervalMs: 0, digestMax: 1 };
-  const collector = createDigestCollector({
-    sink,
+  // Each message sent is a span: a child of its alert's job span, or a digest linking to each (src/tracing).
+  const collector = tracedCollector(sink, (tracedSink) => createDigestCollector({
+    sink: tracedSink,
     pacer: new Pacer(deps.connection, `${deps.prefix}:pace:${sink.id}`, pace.intervalMs),
     digestMax: pace.digestMax,
     sendTimeoutMs: deps.sendTimeoutMs,
     logger: deps.logger,
     metrics: deps.metrics,
-  });
+  }));
 
   async function process(job: Job<AlertJobData, DeliveryResult>, token?: string): Promise<DeliveryResult> {
     const item = alertOfJob(job.data);
@@ -74,6 +77,7 @@ export function createAlertDeliveryWorker(deps: Deps): { worker: Worker<AlertJob
   const worker = new Worker<AlertJobData, DeliveryResult>(queueName, process, {
     connection: deps.connection,
     prefix: deps.prefix,
+    ...queueTelemetry(),
     concurrency: sink.policy.concurrency,
     maxStalledCount: 2,
     ...deps.locks,

@@ -12,6 +12,8 @@ import { createBatcher } from './batcher.ts';
 import { countIncidents, type NormalizeResult } from './normalize-worker.ts';
 import { DATABASE_QUEUE, DELIVERY_JOB_OPTIONS, type DatabaseJobData } from '../queue/contract.ts';
 import { applyOutcome, isFinalFailure, jobOutcome } from './job-outcome.ts';
+import { queueTelemetry } from '../tracing/queue-tracing.ts';
+import { traceDatabaseWrite } from '../tracing/sink-tracing.ts';
 
 const MAX_BATCH = 500;
 
@@ -34,9 +36,9 @@ type Deps = {
  * the destinations that want it — a destination that already has the event's job keeps that one.
  */
 export function createDatabaseDeliveryWorker(deps: Deps): { worker: Worker<DatabaseJobData, Pick<NormalizeResult, 'notes'>>; queue: Queue; flow: FlowProducer } {
-  const queue = new Queue(DATABASE_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+  const queue = new Queue(DATABASE_QUEUE, { connection: deps.connection, prefix: deps.prefix, ...queueTelemetry() });
   queue.on('error', (error) => deps.logger.warn({ err: error, sink: 'database' }, 'delivery queue connection error'));
-  const flow = new FlowProducer({ connection: deps.connection, prefix: deps.prefix });
+  const flow = new FlowProducer({ connection: deps.connection, prefix: deps.prefix, ...queueTelemetry() });
   flow.on('error', (error) => deps.logger.warn({ err: error }, 'fan-out connection error'));
   const maxAttempts = DELIVERY_JOB_OPTIONS.attempts ?? 1;
   const write = createBatcher<Delivery, AlertNotes | undefined>(
@@ -51,7 +53,7 @@ export function createDatabaseDeliveryWorker(deps: Deps): { worker: Worker<Datab
     const { event } = job.data;
     let notes: AlertNotes | undefined;
     try {
-      notes = await write({ event, raw: job.data.raw ?? '' });
+      notes = await traceDatabaseWrite(event, 'queue', () => write({ event, raw: job.data.raw ?? '' }));
     } catch (error) {
       const outcome = jobOutcome(error);
       deps.metrics.deliveries.inc({ sink: 'database', outcome: outcome.kind === 'rate_limited' ? 'rate_limited' : 'failed_attempt' });
@@ -70,6 +72,7 @@ export function createDatabaseDeliveryWorker(deps: Deps): { worker: Worker<Datab
   const worker = new Worker<DatabaseJobData, Pick<NormalizeResult, 'notes'>>(DATABASE_QUEUE, process, {
     connection: deps.connection,
     prefix: deps.prefix,
+    ...queueTelemetry(),
     concurrency: deps.concurrency,
     maxStalledCount: 2,
     ...deps.locks,

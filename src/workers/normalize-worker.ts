@@ -12,6 +12,8 @@ import { alertJobs } from './alert-fan-out.ts';
 import { createBatcher } from './batcher.ts';
 import { applyOutcome, jobOutcome } from './job-outcome.ts';
 import { DATABASE_QUEUE, DELIVERY_JOB_OPTIONS, INGEST_QUEUE, type DatabaseJobData, type IngestJobData } from '../queue/contract.ts';
+import { inContextOfFirstJob, queueTelemetry, withTraceContext } from '../tracing/queue-tracing.ts';
+import { traceDatabaseWrite } from '../tracing/sink-tracing.ts';
 
 export type NormalizeResult = {
   eventId: string;
@@ -66,10 +68,10 @@ export function databaseJob(event: NormalizedEvent, raw: string, ingestJobId: st
  * An event that cannot be normalized fails at once and stays in the failed set with its raw body.
  */
 export function createNormalizeWorker(deps: Deps): { worker: Worker<IngestJobData, NormalizeResult>; flow: FlowProducer } {
-  const flow = new FlowProducer({ connection: deps.connection, prefix: deps.prefix });
+  const flow = new FlowProducer({ connection: deps.connection, prefix: deps.prefix, ...queueTelemetry() });
   flow.on('error', (error) => deps.logger.warn({ err: error }, 'fan-out connection error'));
 
-  const fanOut = createBatcher<FlowJob[]>((batches) => flow.addBulk(batches.flat()).then(() => undefined), {
+  const fanOut = createBatcher<FlowJob[]>((batches) => inContextOfFirstJob(batches.flat(), (all) => flow.addBulk(all)).then(() => undefined), {
     maxBatch: MAX_BATCH,
     maxInFlight: MAX_IN_FLIGHT,
   });
@@ -104,7 +106,7 @@ export function createNormalizeWorker(deps: Deps): { worker: Worker<IngestJobDat
     let notes: AlertNotes | undefined;
     let written = false;
     try {
-      notes = await write({ event, raw: raw.body });
+      notes = await traceDatabaseWrite(event, 'in_place', () => write({ event, raw: raw.body }));
       written = true;
       deps.metrics.deliveries.inc({ sink: 'database', outcome: 'delivered' });
       deps.metrics.deliveredLatency.observe({ sink: 'database' }, (Date.now() - Date.parse(event.receivedAt)) / 1000);
@@ -118,7 +120,8 @@ export function createNormalizeWorker(deps: Deps): { worker: Worker<IngestJobDat
 
     const jobs = alertJobs({ kind: 'event', event, notes }, deps.alerts, jobId);
     if (!written) jobs.push(databaseJob(event, raw.body, jobId));
-    if (jobs.length > 0) await fanOut(jobs);
+    // Fan-outs of concurrent jobs go out as one batch: each job carries this event's trace context.
+    if (jobs.length > 0) await fanOut(withTraceContext(jobs));
 
     deps.metrics.normalized.inc({ provider: raw.provider, outcome: 'normalized' });
     const destinations = jobs.map((j) => j.queueName.replace(/^deliver-/, '')).filter((id) => id !== 'database');
@@ -135,6 +138,7 @@ export function createNormalizeWorker(deps: Deps): { worker: Worker<IngestJobDat
   const worker = new Worker<IngestJobData, NormalizeResult>(INGEST_QUEUE, process, {
     connection: deps.connection,
     prefix: deps.prefix,
+    ...queueTelemetry(),
     concurrency: deps.concurrency,
     maxStalledCount: 2,
     ...deps.locks,

@@ -8,6 +8,7 @@ import type { Metrics } from '../shared/metrics.ts';
 import type { AlertSink } from '../sinks/sink.ts';
 import { alertJobs } from './alert-fan-out.ts';
 import { MAINTENANCE_QUEUE } from '../queue/contract.ts';
+import { queueTelemetry } from '../tracing/queue-tracing.ts';
 
 export const STUCK_CHECK_SCHEDULER = 'stuck-check';
 const REPORTS_PER_RUN = 500;
@@ -55,9 +56,9 @@ export function createStuckCheckWorker(deps: {
   metrics: Metrics;
   locks?: { lockDuration: number; stalledInterval: number };
 }): { worker: Worker; queue: Queue; flow: FlowProducer; ready: Promise<void> } {
-  const queue = new Queue(MAINTENANCE_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+  const queue = new Queue(MAINTENANCE_QUEUE, { connection: deps.connection, prefix: deps.prefix, ...queueTelemetry() });
   queue.on('error', (error) => deps.logger.warn({ err: error }, 'maintenance queue connection error'));
-  const flow = new FlowProducer({ connection: deps.connection, prefix: deps.prefix });
+  const flow = new FlowProducer({ connection: deps.connection, prefix: deps.prefix, ...queueTelemetry() });
   flow.on('error', (error) => deps.logger.warn({ err: error }, 'fan-out connection error'));
   const enabled = Object.values(deps.thresholds).some((seconds) => seconds > 0);
   // Every process upserts the same scheduler: one definition, whichever started last sets the interval.
@@ -77,7 +78,7 @@ export function createStuckCheckWorker(deps: {
       if (job.name !== STUCK_CHECK_SCHEDULER) return undefined;
       return runStuckCheck({ ...deps, flow });
     },
-    { connection: deps.connection, prefix: deps.prefix, concurrency: 1, ...deps.locks },
+    { connection: deps.connection, prefix: deps.prefix, concurrency: 1, ...deps.locks, ...queueTelemetry() },
   );
   worker.on('error', (error) => deps.logger.warn({ err: error }, 'maintenance worker error'));
   worker.on('failed', (job, error) => deps.logger.warn({ jobId: job?.id, reason: error.message }, 'stuck-run check failed; it runs again at the next interval'));
