@@ -28,7 +28,8 @@ export class HooklineProcess {
     return this.child?.pid;
   }
 
-  async start(env: Record<string, string>): Promise<this> {
+  /** `startTimeoutMs`: how long to wait for /healthz (an embedded database's first start takes longest). */
+  async start(env: Record<string, string>, startTimeoutMs = 30_000): Promise<this> {
     this.port = await freePort();
     // A clean environment: nothing from the test runner's own variables leaks into the process.
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', this.role], {
@@ -46,14 +47,14 @@ export class HooklineProcess {
         this.lines.push(...parts.filter(Boolean));
       });
     }
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + startTimeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`${this.name} exited at start (${child.exitCode}):\n${this.lines.slice(-20).join('\n')}`);
       const ok = await fetch(`${this.baseUrl}/healthz`).then((r) => r.ok, () => false);
       if (ok) return this;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`${this.name} did not answer /healthz within 30 s:\n${this.lines.slice(-20).join('\n')}`);
+    throw new Error(`${this.name} did not answer /healthz within ${startTimeoutMs / 1000} s:\n${this.lines.slice(-20).join('\n')}`);
   }
 
   /** Sends the signal and resolves with the time until the process exited. */

@@ -74,3 +74,12 @@ export async function startScenario(options: { redisUrl: () => string; databaseU
     },
   };
 }
+
+/**
+ * The scenario's environment without its short job locks: the workers run at hookline's defaults of
+ * WORKER_LOCK_DURATION_MS and WORKER_STALLED_INTERVAL_MS (what the recovery bound is measured at).
+ */
+export function atLockDefaults(env: Record<string, string>): Record<string, string> {
+  const { WORKER_LOCK_DURATION_MS: _lock, WORKER_STALLED_INTERVAL_MS: _stalled, ...rest } = env;
+  return rest;
+}
