@@ -26,7 +26,10 @@ export async function setup(project: TestProject): Promise<void> {
   }
 
   let databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  if (!(await isReachable(...hostPort(databaseUrl, 5432)))) {
+  // TEST_DATABASE_URL=none: run as on a machine without PostgreSQL (the embedded database only).
+  if (databaseUrl === 'none') {
+    databaseUrl = '';
+  } else if (!(await isReachable(...hostPort(databaseUrl, 5432)))) {
     const postgres = await startPrivatePostgres();
     if (postgres) {
       started.push(postgres);
