@@ -248,8 +248,10 @@ export function createRedisConnection(target: RedisTarget, behaviour: Behaviour)
       role: 'master',
       ...(topology.sentinelPassword !== undefined ? { sentinelPassword: topology.sentinelPassword } : {}),
       ...(topology.sentinelTls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
-      // Moves to a new primary as soon as the sentinels announce it, not only when the old one drops us.
-      failoverDetector: true,
+      // Not ioredis' failoverDetector: a +switch-master that arrives while a connection is already
+      // reconnecting (the primary died) disconnects its connector mid-connect, and ioredis then ends
+      // that connection for good ("Connection is closed." for ever). A demoted primary that stays up
+      // answers writes with READONLY instead, which reconnects (reconnectOnError above).
       sentinelRetryStrategy: (times: number) => (behaviour.retry ? Math.min(times * 200, 2_000) : null),
       ...authOptions(topology.auth),
     } satisfies RedisOptions);

@@ -1,0 +1,208 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Socket, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { findExecutable, freePort, startRedisServer, type RedisServer } from '../../../src/shared/local-redis.ts';
+
+export const SENTINEL_NAME = 'hookline-primary';
+
+/**
+ * A TCP hop between the replica and the primary that a test can stall: while stalled it forwards
+ * nothing either way, so the primary keeps acknowledging writes that never reach the replica — what
+ * a slow or partitioned replica link does. (SIGSTOPping the replica would not: on one machine the
+ * kernel still takes the bytes into its socket buffer, and the replica reads them when continued.)
+ */
+class StallableLink {
+  stalled = false;
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  async start(target: () => number): Promise<this> {
+    this.port = await freePort();
+    this.server = createServer((downstream) => {
+      const upstream = new Socket();
+      this.sockets.add(downstream).add(upstream);
+      const end = () => {
+        downstream.destroy();
+        upstream.destroy();
+        this.sockets.delete(downstream);
+        this.sockets.delete(upstream);
+      };
+      for (const socket of [downstream, upstream]) {
+        socket.on('error', end);
+        socket.on('close', end);
+      }
+      downstream.on('data', (chunk) => !this.stalled && upstream.write(chunk));
+      upstream.on('data', (chunk) => !this.stalled && downstream.write(chunk));
+      upstream.connect(target(), '127.0.0.1');
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+type Node = { name: string; port: number; dir: string; args: string[]; server: RedisServer | undefined };
+
+/**
+ * A Sentinel group of local processes on free ports: a primary, one replica (replicating through a
+ * StallableLink), three sentinels with a quorum of two. Every process is started through
+ * startRedisServer, so none outlives the test. Data nodes run as the README asks (AOF everysec,
+ * noeviction); sentinels notice a dead primary after 1 s.
+ */
+export class SentinelGroup {
+  readonly root = mkdtempSync(join(tmpdir(), 'hookline-faults-sentinel-'));
+  readonly link = new StallableLink();
+  primary!: Node;
+  replica!: Node;
+  sentinels: RedisServer[] = [];
+
+  static available(): boolean {
+    return findExecutable('redis-server') !== undefined;
+  }
+
+  get sentinelList(): string {
+    return this.sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(',');
+  }
+
+  private async startNode(node: Node): Promise<void> {
+    node.server = await startRedisServer({ port: node.port, args: node.args, startTimeoutMs: 10_000 });
+  }
+
+  private dataNode(name: string, port: number, extra: string[] = []): Node {
+    const dir = join(this.root, name);
+    mkdirSync(dir, { recursive: true });
+    return { name, port, dir, server: undefined, args: ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', ...extra] };
+  }
+
+  async start(): Promise<this> {
+    const primaryPort = await freePort();
+    this.primary = this.dataNode('a', primaryPort);
+    await this.startNode(this.primary);
+    await this.link.start(() => primaryPort);
+    this.replica = this.dataNode('b', await freePort(), ['--replicaof', '127.0.0.1', String(this.link.port)]);
+    await this.startNode(this.replica);
+    await this.waitForReplication();
+    for (let i = 0; i < 3; i++) {
+      const dir = join(this.root, `sentinel-${i}`);
+      mkdirSync(dir, { recursive: true });
+      const conf = join(dir, 'sentinel.conf');
+      writeFileSync(
+        conf,
+        [
+          `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${primaryPort} 2`,
+          `sentinel down-after-milliseconds ${SENTINEL_NAME} 1000`,
+          // Long: a sentinel "fixes" a replica that replicates from another address than the primary's
+          // (ours goes through the StallableLink) once this long has passed; the promotion itself does not wait for it.
+          `sentinel failover-timeout ${SENTINEL_NAME} 180000`,
+          `sentinel parallel-syncs ${SENTINEL_NAME} 1`,
+          '',
+        ].join('\n'),
+      );
+      // startRedisServer takes a binary: redis-server in sentinel mode needs its (writable) config
+      // file first. Sentinel never logs "ready to accept connections", which startRedisServer waits
+      // for besides the port answering: the wrapper says it, then execs (same pid, so the guard holds).
+      const wrapper = join(dir, 'redis-sentinel.sh');
+      writeFileSync(wrapper, `#!/bin/sh\necho "sentinel: ready to accept connections once the port answers"\nexec redis-server '${conf}' --sentinel "$@"\n`);
+      chmodSync(wrapper, 0o755);
+      this.sentinels.push(await startRedisServer({ binary: wrapper, args: ['--dir', dir], startTimeoutMs: 10_000 }));
+    }
+    await this.waitForSentinels();
+    return this;
+  }
+
+  private async info(port: number, section: string): Promise<string> {
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return await client.info(section);
+    } catch {
+      return '';
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  /** Until the replica's link is up (and, when given, its offset caught up with the primary's). */
+  async waitForReplication(replica: Node = this.replica, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (/master_link_status:up/.test(await this.info(replica.port, 'replication'))) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`replica ${replica.port} did not sync`);
+  }
+
+  private async sentinelCall(...args: string[]): Promise<unknown[]> {
+    return Promise.all(
+      this.sentinels.map(async (sentinel) => {
+        const client = new Redis({ port: sentinel.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          return await client.call('SENTINEL', ...args);
+        } catch {
+          return undefined;
+        } finally {
+          client.disconnect();
+        }
+      }),
+    );
+  }
+
+  /** Until every sentinel knows the replica and the other sentinels. */
+  private async waitForSentinels(): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const masters = (await this.sentinelCall('master', SENTINEL_NAME)) as (string[] | undefined)[];
+      const field = (reply: string[] | undefined, name: string) => Number(reply?.[reply.indexOf(name) + 1] ?? 0);
+      if (masters.every((reply) => field(reply, 'num-slaves') >= 1 && field(reply, 'num-other-sentinels') >= 2)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('the sentinels did not find each other and the replica in time');
+  }
+
+  /** The port every reachable sentinel names as the primary, once they agree. */
+  async primaryPort(): Promise<number | undefined> {
+    const answers = (await this.sentinelCall('get-master-addr-by-name', SENTINEL_NAME)) as (string[] | undefined)[];
+    const ports = new Set(answers.filter(Boolean).map((answer) => Number(answer?.[1])));
+    return ports.size === 1 ? [...ports][0] : undefined;
+  }
+
+  /** Kills the primary (SIGKILL) and resolves once the sentinels have promoted the replica: the time it took. */
+  async killPrimaryAndAwaitFailover(timeoutMs = 30_000): Promise<number> {
+    const started = Date.now();
+    await this.primary.server?.kill('SIGKILL');
+    while (Date.now() - started < timeoutMs) {
+      if ((await this.primaryPort()) === this.replica.port && /role:master/.test(await this.info(this.replica.port, 'replication'))) return Date.now() - started;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('no failover within the timeout');
+  }
+
+  /** Starts the killed primary again on its port and AOF; the sentinels make it a replica of the new primary. */
+  async restartOldPrimary(): Promise<void> {
+    await this.startNode(this.primary);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const info = await this.info(this.primary.port, 'replication');
+      if (/role:slave/.test(info) && /master_link_status:up/.test(info)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('the old primary did not rejoin as a replica');
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.allSettled(this.sentinels.map((sentinel) => sentinel.stop(2_000)));
+    await Promise.allSettled([this.primary?.server?.kill(), this.replica?.server?.kill()]);
+    await this.link.close();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
