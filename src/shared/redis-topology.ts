@@ -60,7 +60,8 @@ export function describeTopology(target: RedisTarget): string {
     case 'single':
       try {
         const url = new URL(topology.url);
-        return `${url.protocol}//${url.host}`;
+        // Host, port and database number: never the user or password.
+        return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
       } catch {
         return '(REDIS_URL)';
       }
