@@ -9,5 +9,30 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration files start servers and workers; two cores do not gain from more forks.
     maxWorkers: 2,
+    // `npm test` (= CI) runs with --coverage; these thresholds make it fail when coverage drops.
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      exclude: [
+        // The demo and the entry points run only as child processes (test/demo, the CLI and
+        // process tests spawn them), where in-process coverage cannot see them.
+        'src/demo/**',
+        'src/main.ts',
+        'src/healthcheck.ts',
+        'src/cli/main.ts',
+      ],
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: 'coverage',
+      // Report coverage even when a test fails, so a red run still shows where coverage stands.
+      reportOnFailure: true,
+      // About 3 points below what the suite reached when they were set (2026-12-01: lines 83.5,
+      // branches 70.5, functions 81.9, statements 80.8); raise them as coverage improves.
+      thresholds: {
+        lines: 80,
+        branches: 67,
+        functions: 78,
+        statements: 77,
+      },
+    },
   },
 });
