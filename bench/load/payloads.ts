@@ -52,8 +52,9 @@ function markUnique(provider: ProviderId, payload: Json): void {
     case 'reachfive':
       payload.id = `r5_${PLACEHOLDER}`;
       return;
-    case 'personaclick':
-      // No id exists: the key is the body hash, so any unique field makes a new event.
+    default:
+      // No id in the body (PersonaClick's key is the body hash; GitHub's is X-GitHub-Delivery, which
+      // its sample headers derive from the body): any unique field makes a new event.
       payload.request_id = PLACEHOLDER;
       return;
   }
@@ -121,12 +122,15 @@ export function generateRequests(options: GenerateOptions): BenchRequest[] {
     const template = MIX[index] as Template;
     const id = `${options.runTag}${i.toString(36)}`;
     const body = (bodies[index] as string).replace(PLACEHOLDER, id);
-    const key = template.key ? template.key.replace(PLACEHOLDER, id) : `${template.provider}:${sha256Hex(body)}`;
+    // The headers the provider sends with this body (GitHub: X-GitHub-Event, X-GitHub-Delivery).
+    const sent = providerOf(template.provider).sample.headers?.(body) ?? {};
+    const headerId = Object.keys(sent).length > 0 ? providerOf(template.provider).eventId(undefined, sent) : undefined;
+    const key = template.key ? template.key.replace(PLACEHOLDER, id) : `${template.provider}:${headerId ?? sha256Hex(body)}`;
     const signed =
       options.sign === false
         ? { headers: {}, query: {} }
         : providerOf(template.provider).auth.sign(body, CREDENTIALS[template.provider][0], now);
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...signed.headers };
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...sent, ...signed.headers };
     if (template.provider === 'plextera') {
       headers['x-plextera-event-id'] = `evt_${id}`;
       headers['x-plextera-delivery-id'] = `dlv_${id}`;
