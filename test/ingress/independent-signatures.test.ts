@@ -345,16 +345,6 @@ function githubHeaders(event: string, signature: string): Record<string, string>
   };
 }
 
-/** Whether the ingress, with GITHUB_WEBHOOK_SECRET configured, answers anything but 404 there. */
-const githubEndpointExists: boolean = await (async () => {
-  const probe = await startTestIngress(ENV);
-  try {
-    const answer = await postTo(probe, '/webhooks/github', GITHUB_PING, githubHeaders('ping', await octokitSign(GITHUB_SECRET, GITHUB_PING)));
-    return answer.status !== 404;
-  } finally {
-    await probe.close();
-  }
-})();
 
 describe('github known answer (literal computed once with openssl)', () => {
   // printf '%s' '<KAT_BODY>' | openssl dgst -sha256 -hmac 'gh_kat_secret'
@@ -368,7 +358,7 @@ describe('github known answer (literal computed once with openssl)', () => {
     expect(await octokitVerify(KAT_SECRET, KAT_BODY, KAT_SIGNATURE)).toBe(true);
   });
 
-  it.skipIf(!githubEndpointExists)('hookline answers the literal ping with the literal signature 200', async () => {
+  it('hookline answers the literal ping with the literal signature 200', async () => {
     const app = await startApp({ GITHUB_WEBHOOK_SECRET: KAT_SECRET });
     expect((await postTo(app, '/webhooks/github', KAT_BODY, githubHeaders('ping', KAT_SIGNATURE))).status).toBe(200);
   });
@@ -377,7 +367,7 @@ describe('github known answer (literal computed once with openssl)', () => {
 describe('github, signed by @octokit/webhooks-methods', () => {
   const path = '/webhooks/github';
 
-  it.skipIf(!githubEndpointExists)('answers a signed ping 200, and nothing is queued', async () => {
+  it('answers a signed ping 200, and nothing is queued', async () => {
     const app = await startApp();
     const before = await app.queue.count();
     const answer = await postTo(app, path, GITHUB_PING, githubHeaders('ping', await octokitSign(GITHUB_SECRET, GITHUB_PING)));
@@ -385,7 +375,7 @@ describe('github, signed by @octokit/webhooks-methods', () => {
     expect(await app.queue.count()).toBe(before);
   });
 
-  it.skipIf(!githubEndpointExists)('accepts a signed workflow_run: 202', async () => {
+  it('accepts a signed workflow_run: 202', async () => {
     const app = await startApp();
     const signature = await octokitSign(GITHUB_SECRET, GITHUB_WORKFLOW_RUN);
     const answer = await postTo(app, path, GITHUB_WORKFLOW_RUN, githubHeaders('workflow_run', signature));
@@ -393,7 +383,7 @@ describe('github, signed by @octokit/webhooks-methods', () => {
     expect(answer.json.status).toBe('accepted');
   });
 
-  it.skipIf(!githubEndpointExists)('refuses a wrong secret, a body changed by one byte, and a missing signature: 401', async () => {
+  it('refuses a wrong secret, a body changed by one byte, and a missing signature: 401', async () => {
     const app = await startApp();
     const wrong = await octokitSign('gh_not_the_secret', GITHUB_WORKFLOW_RUN);
     expect((await postTo(app, path, GITHUB_WORKFLOW_RUN, githubHeaders('workflow_run', wrong))).status).toBe(401);
