@@ -1,7 +1,7 @@
 import { PROVIDERS, type Provider } from '../providers/registry.ts';
-import type { Json } from '../providers/provider.ts';
 import { ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
 
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 const header = (name: string, description: string, required: boolean): JsonObject => ({

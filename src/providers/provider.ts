@@ -3,9 +3,6 @@ import type { EventFields } from '../normalizers/build-event.ts';
 import type { RawEvent } from '../queue/contract.ts';
 import type { AuthScheme } from './auth/auth-scheme.ts';
 
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
-
 /** The environment variable that switches a provider on: its credential(s), comma-separated for rotation. */
 export type CredentialSpec = {
   /** e.g. `PERSONA_WEBHOOK_SECRET`. */
