@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,7 @@ export class SentinelGroup {
           // (ours goes through the StallableLink) once this long has passed; the promotion itself does not wait for it.
           `sentinel failover-timeout ${SENTINEL_NAME} 180000`,
           `sentinel parallel-syncs ${SENTINEL_NAME} 1`,
+          `logfile ${join(dir, 'sentinel.log')}`,
           '',
         ].join('\n'),
       );
@@ -187,16 +188,28 @@ export class SentinelGroup {
     throw new Error('no failover within the timeout');
   }
 
-  /** Starts the killed primary again on its port and AOF; the sentinels make it a replica of the new primary. */
-  async restartOldPrimary(): Promise<void> {
+  /**
+   * Starts the killed primary again on its port and AOF; the sentinels make it a replica of the new
+   * primary. That takes them a while: a sentinel reconfigures an instance that reports the wrong role
+   * only after it has reported it for 8 s, and asks a replica for INFO every 10 s — 10–30 s here,
+   * longer on a loaded machine. Resolves with the time it took.
+   */
+  async restartOldPrimary(timeoutMs = 120_000): Promise<number> {
+    const started = Date.now();
     await this.startNode(this.primary);
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const info = await this.info(this.primary.port, 'replication');
-      if (/role:slave/.test(info) && /master_link_status:up/.test(info)) return;
+    let info = '';
+    while (Date.now() - started < timeoutMs) {
+      info = await this.info(this.primary.port, 'replication');
+      if (/role:slave/.test(info) && /master_link_status:up/.test(info)) return Date.now() - started;
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error('the old primary did not rejoin as a replica');
+    const logs = this.sentinels
+      .map((_, i) => join(this.root, `sentinel-${i}`, 'sentinel.log'))
+      .map((file) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-15).join('\n') : '(no log)'));
+    throw new Error(
+      `the old primary did not rejoin as a replica within ${timeoutMs / 1000} s\n--- its replication info\n${info.trim()}\n` +
+        logs.map((log, i) => `--- sentinel ${i}\n${log}`).join('\n'),
+    );
   }
 
   async destroy(): Promise<void> {
