@@ -6,11 +6,10 @@ import { PROVIDER_IDS } from '../../src/providers/registry.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-type Run = { code: number | null; stdout: string; stderr: string; ms: number };
+type Run = { code: number | null; stdout: string; stderr: string };
 
 /** `npm run demo` as a newcomer runs it, but on the tests' Redis (REDIS_URL). */
 function runDemo(args: string[], onOutput?: (stdout: string, stop: () => void) => void): Promise<Run> {
-  const started = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/demo.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REDIS_URL: inject('redisUrl') },
@@ -23,7 +22,7 @@ function runDemo(args: string[], onOutput?: (stdout: string, stop: () => void) =
     onOutput?.(stdout, () => child.kill('SIGINT'));
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started })));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 function dataDirOf(stdout: string): string {
@@ -47,7 +46,6 @@ describe('npm run demo', () => {
     expect(run.stdout).toMatch(/^\s+run 4 started .*→\s+STUCK · persona · .*mprtpr_DEMO_4.*stuck: no event for 2 min \(status started.*persona:evt_DEMO_START_4$/m);
     expect(run.stdout).toMatch(/stopped after/);
     expect(existsSync(dataDirOf(run.stdout))).toBe(false);
-    expect(run.ms).toBeLessThan(45_000);
   }, 60_000);
 
   it('with --keep stays up with the status page showing the samples and the demo runs, until Ctrl-C', async () => {
