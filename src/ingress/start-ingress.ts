@@ -11,6 +11,7 @@ import { traceEventStore, traceWebhookRequests } from '../tracing/ingress-tracin
 import { createApp, type ReadinessCheck } from './create-app.ts';
 import { createQueueEventStore, type EventStore } from './event-store.ts';
 import { openSpoolingEventStore } from './spool/open-spooling-event-store.ts';
+import { checkReplicaAck } from './replica-ack-check.ts';
 
 export type RunningIngress = {
   port: number;
@@ -39,6 +40,11 @@ export async function startIngress(options: IngressOptions): Promise<RunningIngr
   // waits) on a connection of its own, so that readiness probes and queue depth do not queue behind it.
   const storeRedis = config.redisReplicaAck ? createIngressRedis(config.redis) : redis;
   if (storeRedis !== redis) storeRedis.on('error', (error) => logger.debug({ err: error }, 'ingress redis error'));
+  await checkReplicaAck(storeRedis, config, logger).catch((error: unknown) => {
+    storeRedis.disconnect();
+    redis.disconnect();
+    throw error;
+  });
   const queueStore = createQueueEventStore({
     redis: storeRedis,
     prefix: config.queuePrefix,

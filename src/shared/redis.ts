@@ -1,4 +1,4 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, ReplyError, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.ts';
 import { describeTopology, keySlot, topologyOf, type HostPort, type RedisAuth, type RedisTarget } from './redis-topology.ts';
 
@@ -297,10 +297,43 @@ function isCluster(connection: Redis): connection is Redis & { isCluster: true }
  * the connection to the primary owning `key`'s slot: where the writes went.
  */
 export async function waitForReplicas(connection: Redis, replicas: number, timeoutMs: number, key: string): Promise<number> {
-  if (!isCluster(connection)) return Number(await connection.call('WAIT', replicas, timeoutMs));
+  return Number(await writerOf(connection, key).call('WAIT', replicas, timeoutMs));
+}
+
+/** The connection `key`'s writes go through: the connection itself, or on a cluster the one to the slot's primary. */
+function writerOf(connection: Redis, key: string): Redis {
+  if (!isCluster(connection)) return connection;
   const cluster = connection as unknown as Cluster;
   const owner = cluster.slots[keySlot(key)]?.[0];
   const node = cluster.nodes('master').find((each) => `${each.options.host}:${each.options.port}` === owner);
   if (!node) throw new Error(`no connection to the primary of slot ${keySlot(key)}`);
-  return Number(await node.call('WAIT', replicas, timeoutMs));
+  return node;
+}
+
+export type ReplicaAckSupport =
+  | { kind: 'ready'; connected: number }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'unknown'; reason: string };
+
+/**
+ * Whether the primary `key` lives on can serve REDIS_MIN_REPLICAS_ACK: it accepts WAIT (some managed
+ * services and ACL users refuse it, and then every webhook would be answered 503) and how many
+ * replicas are connected to it. `WAIT 0 0` returns at once and writes nothing.
+ */
+export async function replicaAckSupport(connection: Redis, key: string): Promise<ReplicaAckSupport> {
+  let writer: Redis;
+  try {
+    writer = writerOf(connection, key);
+  } catch (error) {
+    return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+  }
+  try {
+    await writer.call('WAIT', 0, 0);
+  } catch (error) {
+    // A reply is the server's answer about the command; anything else says nothing about it.
+    if (error instanceof ReplyError && error instanceof Error) return { kind: 'refused', reason: error.message };
+    return { kind: 'unknown', reason: error instanceof Error ? error.message : String(error) };
+  }
+  const info = await writer.info('replication').catch(() => '');
+  return { kind: 'ready', connected: Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0) };
 }
