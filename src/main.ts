@@ -1,8 +1,7 @@
-import { createAdmin, type Admin } from './admin/admin-router.ts';
+import type { Admin } from './admin/admin-router.ts';
 import { loadConfig } from './config/load-config.ts';
 import type { Config } from './config/config.ts';
 import { join } from 'node:path';
-import { openDb } from './db/open-db.ts';
 import type { Db } from './db/db.ts';
 import { createApp, type ReadinessCheck } from './ingress/create-app.ts';
 import { startIngress } from './ingress/start-ingress.ts';
@@ -12,7 +11,6 @@ import { createLogger, type Logger } from './shared/logger.ts';
 import { defaultOrLocalRedis, isReachable } from './shared/local-redis.ts';
 import { createMetrics } from './shared/metrics.ts';
 import { RedisOutageReporter, reportRedisOutages } from './shared/redis.ts';
-import { startWorkers } from './workers/start-workers.ts';
 import { initTracing } from './tracing/tracing.ts';
 
 const ROLES = ['all', 'ingress', 'worker'] as const;
@@ -37,14 +35,19 @@ function readConfig(): Config {
   }
 }
 
-/** The status page needs the database, so the ingress process never serves it. */
-function startAdmin(role: Role, config: Config, logger: Logger, db: Db | undefined): Admin | undefined {
+/**
+ * The status page needs the database, so the ingress process never serves it. It, the database and
+ * the workers are imported only by the roles that run them: an ingress process never loads PGlite,
+ * bull-board or the sinks.
+ */
+async function startAdmin(role: Role, config: Config, logger: Logger, db: Db | undefined): Promise<Admin | undefined> {
   if (!config.adminToken) return undefined;
   if (!db) {
     logger.warn({ role }, 'ADMIN_TOKEN is set but this process has no database: /admin is served by the worker and all-in-one processes');
     return undefined;
   }
   logger.info({ path: '/admin' }, 'status page on');
+  const { createAdmin } = await import('./admin/admin-router.ts');
   return createAdmin({
     token: config.adminToken,
     db,
@@ -92,13 +95,14 @@ async function main(): Promise<void> {
   if (stopRedis) closers.push(stopRedis);
   // Before any queue or worker exists (BullMQ gets its telemetry option only when tracing is on);
   // flushed after everything else closed, so the last jobs' spans go out too.
-  const tracing = initTracing({ role });
+  const tracing = await initTracing({ role });
   closers.push(() => tracing.shutdown());
   if (tracing.endpoint) logger.info({ endpoint: tracing.endpoint }, 'tracing on: spans go to OTLP/HTTP');
 
   let db: Db | undefined;
   const workerReadiness: ReadinessCheck[] = [];
   if (role !== 'ingress') {
+    const [{ openDb }, { startWorkers }] = await Promise.all([import('./db/open-db.ts'), import('./workers/start-workers.ts')]);
     db = await openDb(config.database, logger);
     const opened = db;
     closers.unshift(() => opened.close());
@@ -106,7 +110,7 @@ async function main(): Promise<void> {
     closers.unshift(() => workers.close());
     workerReadiness.push({ name: 'redis', check: () => workers.ping() });
   }
-  const admin = startAdmin(role, config, logger, db);
+  const admin = await startAdmin(role, config, logger, db);
   if (admin) closers.unshift(() => admin.close());
   const database = db;
   const dbReadiness = database ? [{ name: 'database', check: async () => void (await database.query('select 1')) }] : [];

@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, context, propagation, trace, type Context } from '@opentelemetry/api';
-import { BullMQOtel } from 'bullmq-otel';
+import type { BullMQOtel } from 'bullmq-otel';
 import type { RawEvent } from '../queue/contract.ts';
-import { TRACER_NAME, tracingEnabled } from './tracing.ts';
+import { TRACER_NAME, bullmqTelemetryClass, tracingEnabled } from './tracing.ts';
 
 /*
  * How a trace crosses the queue. BullMQ (with bullmq-otel as its `telemetry` option) stores a W3C
@@ -25,7 +25,8 @@ type WithOpts = { opts?: { telemetry?: JobTelemetry } | undefined };
  * off BullMQ takes its untraced path and jobs carry no context at all.
  */
 export function queueTelemetry(): { telemetry?: BullMQOtel } {
-  return tracingEnabled() ? { telemetry: new BullMQOtel({ tracerName: TRACER_NAME }) } : {};
+  const Telemetry = bullmqTelemetryClass();
+  return Telemetry ? { telemetry: new Telemetry({ tracerName: TRACER_NAME }) } : {};
 }
 
 /** The W3C carrier of a context as BullMQ stores it, or undefined when it has no (sampled) span. */

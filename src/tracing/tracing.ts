@@ -1,12 +1,13 @@
 import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { NodeTracerProvider, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { BullMQOtel } from 'bullmq-otel';
 
 /*
  * OpenTelemetry tracing, off unless OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
  * is set. When off nothing is registered: the API hands out its no-op tracer, and every helper in
  * src/tracing returns at once (no spans, no context in the jobs, no telemetry option on the queues).
+ * The SDK, the exporter and bullmq-otel are imported only when tracing is turned on: a process
+ * without tracing never loads them.
  */
 
 export type TracingRole = 'all' | 'ingress' | 'worker';
@@ -24,6 +25,12 @@ export const TRACER_NAME = 'hookline';
 export const DEFAULT_SERVICE_NAME = 'hookline';
 
 let registered: NodeTracerProvider | undefined;
+let bullmqOtel: typeof BullMQOtel | undefined;
+
+/** BullMQ's telemetry class, loaded with the SDK; undefined while tracing is off. */
+export function bullmqTelemetryClass(): typeof BullMQOtel | undefined {
+  return registered ? bullmqOtel : undefined;
+}
 
 /** Whether a tracer provider of ours is registered (OTLP, or a test's exporter). */
 export function tracingEnabled(): boolean {
@@ -71,11 +78,12 @@ export function loggableEndpoint(url: string): string {
  * telemetry option only when tracing is on. OTLP/HTTP with JSON bodies, batched
  * (OTEL_BSP_* tune the batches); OTEL_EXPORTER_OTLP_HEADERS and _TIMEOUT are read by the exporter.
  */
-export function initTracing(options: { role: TracingRole; env?: Readonly<Record<string, string | undefined>> }): Tracing {
+export async function initTracing(options: { role: TracingRole; env?: Readonly<Record<string, string | undefined>> }): Promise<Tracing> {
   const env = options.env ?? process.env;
   const url = otlpTracesUrl(env);
   if (!url) return OFF;
-  const tracing = register(options.role, [new BatchSpanProcessor(new OTLPTraceExporter({ url }))], env.OTEL_SERVICE_NAME);
+  const [{ OTLPTraceExporter }, { BatchSpanProcessor }] = await Promise.all([import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/sdk-trace-node')]);
+  const tracing = await register(options.role, [new BatchSpanProcessor(new OTLPTraceExporter({ url }))], env.OTEL_SERVICE_NAME);
   return { ...tracing, endpoint: loggableEndpoint(url) };
 }
 
@@ -84,12 +92,21 @@ export function initTracing(options: { role: TracingRole; env?: Readonly<Record<
  * simple processor, so a span is there as soon as it ends. Call it before starting the ingress or
  * workers; `shutdown()` unregisters it again.
  */
-export function registerTracingForTests(exporter: SpanExporter, options: { role?: TracingRole; serviceName?: string } = {}): Tracing {
+export async function registerTracingForTests(exporter: SpanExporter, options: { role?: TracingRole; serviceName?: string } = {}): Promise<Tracing> {
+  const { SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-node');
   return register(options.role ?? 'all', [new SimpleSpanProcessor(exporter)], options.serviceName);
 }
 
-function register(role: TracingRole, spanProcessors: SpanProcessor[], serviceName: string | undefined): Tracing {
+async function register(role: TracingRole, spanProcessors: SpanProcessor[], serviceName: string | undefined): Promise<Tracing> {
   if (registered) throw new Error('tracing is already registered in this process');
+  const [{ NodeTracerProvider }, { defaultResource, detectResources, envDetector, resourceFromAttributes }, { BullMQOtel }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/resources'),
+    import('bullmq-otel'),
+  ]);
+  // Again: another call may have registered while the SDK was being imported.
+  if (registered) throw new Error('tracing is already registered in this process');
+  bullmqOtel = BullMQOtel;
   // OTEL_RESOURCE_ATTRIBUTES (and OTEL_SERVICE_NAME) are honoured; the role is always ours.
   const resource = defaultResource()
     .merge(resourceFromAttributes({ 'service.name': DEFAULT_SERVICE_NAME }))

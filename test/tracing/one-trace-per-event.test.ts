@@ -57,7 +57,7 @@ let ingress: TestIngress;
 const worker = new HooklineProcess('worker', 'traced worker');
 
 beforeAll(async () => {
-  tracing = registerTracingForTests(exporter, { role: 'ingress' });
+  tracing = await registerTracingForTests(exporter, { role: 'ingress' });
   await receiver.start();
   slack = await new SlackStandIn().start();
   smtp = await new SmtpStandIn().start();

@@ -38,7 +38,7 @@ describe('the environment decides', () => {
 
 describe('with no endpoint set', () => {
   it('registers nothing and leaves the no-op tracer', async () => {
-    const tracing = initTracing({ role: 'all', env: {} });
+    const tracing = await initTracing({ role: 'all', env: {} });
     expect(tracing.enabled).toBe(false);
     expect(tracingEnabled()).toBe(false);
     const provider = trace.getTracerProvider() as ProxyTracerProvider;
