@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { RequestHandler, Response } from 'express';
+import type { Response } from 'express';
 import { errorAnswer, sendError } from '../shared/http-errors.ts';
 
 /**
@@ -23,22 +23,23 @@ export function closeIfLargeBodyPending(req: IncomingMessage, res: Response): vo
 }
 
 /**
- * Answers 413 as soon as the headers declare a body over `maxBodyBytes`, before reading any of it.
+ * Answers 413 as soon as the headers declare a body over `maxBodyBytes`, before reading any of it;
+ * returns whether it answered.
  *
  * body-parser (via raw-body) sees the same Content-Length at once, but then reads the whole declared
  * body off the socket before it lets the error through: a client that declares 2 MB and sends
  * nothing waited for the request timeout (30 s, a 408) instead of getting its 413. Chunked bodies
  * declare no length; body-parser's limit still cuts those as they stream in.
  */
-export function declaredBodyLimit(maxBodyBytes: number): RequestHandler {
-  return (req, res, next) => {
+export function declaredBodyLimit(maxBodyBytes: number): (req: IncomingMessage, res: Response) => boolean {
+  return (req, res) => {
     const declared = req.headers['content-length'];
     // Node's parser has already refused a malformed Content-Length, or one beside Transfer-Encoding, with a 400.
     if (declared !== undefined && Number(declared) > maxBodyBytes) {
       closeIfLargeBodyPending(req, res);
       sendError(res, errorAnswer('payload_too_large', 'the body is larger than MAX_BODY_BYTES'));
-      return;
+      return true;
     }
-    next();
+    return false;
   };
 }

@@ -44,6 +44,15 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestLog(deps.logger, deps.metrics));
 
+  // First after the log: the router tries its layers in order, matching each one's path, and
+  // webhooks are nearly all of the traffic. No other route's path overlaps theirs.
+  if (deps.store) {
+    const webhook = webhookRoute({ ...deps, store: deps.store });
+    app.post('/webhooks/:provider', ...webhook.post);
+    // Another method on a served provider's path: 405; an unknown or switched-off provider stays 404.
+    app.all('/webhooks/:provider', webhook.otherMethods);
+  }
+
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -77,13 +86,6 @@ export function createApp(deps: AppDeps): Express {
     res.type('application/json').send(openApi);
   });
   app.all(['/metrics', '/openapi.json'], methodNotAllowed(GET));
-
-  if (deps.store) {
-    const webhook = webhookRoute({ ...deps, store: deps.store });
-    app.post('/webhooks/:provider', ...webhook.post);
-    // Another method on a served provider's path: 405; an unknown or switched-off provider stays 404.
-    app.all('/webhooks/:provider', webhook.otherMethods);
-  }
 
   if (deps.admin) app.use('/admin', deps.admin);
 

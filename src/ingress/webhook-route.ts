@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config/config.ts';
 import type { RawEvent } from '../queue/contract.ts';
@@ -52,28 +53,29 @@ export function webhookRoute(deps: Deps): { post: RequestHandler[]; otherMethods
     return new NotFoundError('no webhook endpoint is configured at this path');
   }
 
-  const locate: RequestHandler = (req, res, next) => {
+  const tooLarge = declaredBodyLimit(deps.config.maxBodyBytes);
+
+  /**
+   * Everything decided before the body is read, in one handler rather than three route layers:
+   * the path's provider (404), the declared size (413), then what the headers alone can refuse.
+   */
+  const beforeBody: RequestHandler = (req, res, next) => {
     const found = served(req);
     if (found instanceof NotFoundError) {
       closeIfLargeBodyPending(req, res);
       return next(found);
     }
+    if (tooLarge(req, res)) return;
     const { provider, credentials } = found;
-    res.locals.provider = provider;
-    res.locals.credentials = credentials;
-    res.locals.auth = {
+    const auth: AuthContext = {
       headers: req.headers,
       queryToken: typeof req.query.token === 'string' ? req.query.token : undefined,
       nowSeconds: Math.floor(now() / 1000),
       toleranceSeconds: deps.config.toleranceSeconds,
-    } satisfies AuthContext;
-    next();
-  };
-
-  const tooLarge = declaredBodyLimit(deps.config.maxBodyBytes);
-
-  const checkHeaders: RequestHandler = (req, res, next) => {
-    const { provider, credentials, auth } = locals(res);
+    };
+    res.locals.provider = provider;
+    res.locals.credentials = credentials;
+    res.locals.auth = auth;
     try {
       provider.auth.checkHeaders?.(auth, credentials);
     } catch (error) {
@@ -92,6 +94,7 @@ export function webhookRoute(deps: Deps): { post: RequestHandler[]; otherMethods
     provider.auth.checkBody?.(body, auth, credentials);
 
     if (jsonDepthExceeds(body)) throw new HttpError(400, 'invalid_json', `the body nests deeper than ${MAX_JSON_DEPTH} levels`);
+    const utf8 = isUtf8(body);
     const text = body.toString('utf8');
     let payload: unknown;
     try {
@@ -113,8 +116,8 @@ export function webhookRoute(deps: Deps): { post: RequestHandler[]; otherMethods
       provider: provider.id,
       key,
       receivedAt: new Date(now()).toISOString(),
-      // The exact bytes, also when they are not valid UTF-8 (`text` has U+FFFD there): src/queue/raw-body.ts.
-      body: decodeRawBody(body),
+      // The exact bytes, also when they are not valid UTF-8 (then `text` has U+FFFD there): src/queue/raw-body.ts.
+      body: utf8 ? text : decodeRawBody(body),
       headers: keptHeaders(req, provider.keptHeaders),
     };
     const stopTimer = deps.metrics.enqueueSeconds.startTimer();
@@ -131,5 +134,5 @@ export function webhookRoute(deps: Deps): { post: RequestHandler[]; otherMethods
     next(found instanceof NotFoundError ? found : new MethodNotAllowedError(['POST'], 'webhooks are POSTed'));
   };
 
-  return { post: [locate, tooLarge, checkHeaders, readBody, accept], otherMethods };
+  return { post: [beforeBody, readBody, accept], otherMethods };
 }
