@@ -4,7 +4,7 @@ import type { EventCategory, EventStatus, NormalizedEvent } from '../normalizers
 import type { ProviderId } from '../providers/registry.ts';
 import type { Db, Queryable } from './db.ts';
 import { pgText, pgTextOrNull } from './pg-text.ts';
-import { STATUS_RANK, writeEvents, type EventToStore } from './write-events.ts';
+import { EVENTS_CTES, EVENTS_RESULT, STATUS_RANK, eventColumns, writeEvents, writeResult, type EventToStore, type WriteRow } from './write-events.ts';
 
 /*
  * The incidents bookkeeping (SPEC.md section 7), kept in the transaction that stores the events.
@@ -13,7 +13,7 @@ import { STATUS_RANK, writeEvents, type EventToStore } from './write-events.ts';
  * (provider, subject.id). Stuck incidents belong to a run, (provider, subject.id), and are opened by
  * openStuckIncidents from job_runs.
  *
- * Only events this transaction newly inserted change incidents: a duplicate, a replay or a retried
+ * Only events this transaction newly inserts change incidents: a duplicate, a replay or a retried
  * job finds its event row there already and gets the notes stored on it (webhook_events.alert)
  * back, changing nothing. The new terminal events of a batch are processed as if they had been
  * stored one at a time in the order (occurred_at, status rank, received_at, id), the order job_runs
@@ -21,12 +21,20 @@ import { STATUS_RANK, writeEvents, type EventToStore } from './write-events.ts';
  * success gives what two batches in that order give; a batch whose events arrived out of order is
  * treated as if they had arrived in order.
  *
+ * Decided before written: the transaction locks, reads in one round trip what the decisions need
+ * (which events are stored already, the open incidents, the latest successes, the counted runs),
+ * decides in memory, and then writes the events with their notes, their runs and the incidents in
+ * one statement: a row is written once, and the locks are held for the lock, the read, the write
+ * and the commit only.
+ *
  * Concurrency: every transaction with terminal events first takes a transaction-scoped advisory
- * lock per series it touches, in one global key order, before writing any row; so the open, count,
- * resolve decisions of one series are serialized across any number of worker processes. A stuck
- * incident is read only after this transaction's job_runs upsert has locked the run's row, and
- * openStuckIncidents locks the job_runs rows it reports (SKIP LOCKED): a run finishing while the
- * check runs is either reported and then resolved, or not reported at all.
+ * lock per series and per run it touches, in one global key order, before reading anything; so the
+ * open, count, resolve decisions of one series are serialized across any number of worker
+ * processes, and what the read saw of them stays true until the commit. An event key found missing
+ * by the read but stored meanwhile by a writer without these locks (a batch with no terminal event)
+ * is caught by the write (not inserted) and the transaction is run again. The stuck check takes the
+ * run's lock too, without waiting (openStuckIncidents): a run finishing while the check runs is
+ * either reported and then resolved, or not reported at all.
  */
 
 const TERMINAL: ReadonlySet<EventStatus> = new Set<EventStatus>(['failed', 'partial', 'succeeded', 'canceled']);
@@ -82,28 +90,44 @@ function seriesLockKey(provider: string, seriesId: string): bigint {
   return createHash('sha256').update(pairKey(provider, seriesId)).digest().readBigInt64BE(0);
 }
 
-const LOCK_SERIES = `
-select pg_advisory_xact_lock(t.k # hashtextextended(coalesce(current_schema(), ''), 0))
-from unnest($1::bigint[]) as t(k)`;
+/**
+ * A run's advisory lock key, computed in SQL because the stuck check (one statement) takes it too;
+ * mixed with the schema, as the series keys are.
+ */
+const runLockKey = (provider: string, subjectId: string) =>
+  `(hashtextextended(${provider} || ':' || ${subjectId}, 7) # hashtextextended(coalesce(current_schema(), ''), 0))`;
 
-/** Locks in ascending key order (unnest keeps the array's order): two writers never wait on each other in a cycle. */
-async function lockSeries(tx: Queryable, events: readonly Pending[]): Promise<void> {
-  const series = new PairSet();
-  for (const event of events) series.add(event.provider, event.seriesId);
-  const [providers, ids] = series.columns();
-  const keys = [...new Set(providers.map((provider, i) => seriesLockKey(provider, ids[i]!)))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  await tx.query(LOCK_SERIES, [keys.map(String)]);
+/** The ORDER BY in a subquery (never flattened) is the order the locks are taken in. */
+const LOCK_SERIES_AND_RUNS = `
+select pg_advisory_xact_lock(keys.k)
+from (
+  select distinct k from (
+    select s.k # hashtextextended(coalesce(current_schema(), ''), 0) as k from unnest($1::bigint[]) as s(k)
+    union all
+    select ${runLockKey('r.provider', 'r.subject_id')} from unnest($2::text[], $3::text[]) as r(provider, subject_id)
+  ) as all_keys
+  order by k
+) as keys`;
+
+/** Ascending key order, the same in every writer: two writers never wait on each other in a cycle. */
+async function lockSeriesAndRuns(tx: Queryable, events: readonly Pending[]): Promise<void> {
+  const series = new Set<bigint>();
+  const runs = new PairSet();
+  for (const event of events) {
+    series.add(seriesLockKey(event.provider, event.seriesId));
+    runs.add(event.provider, event.subjectId);
+  }
+  await tx.query(LOCK_SERIES_AND_RUNS, [[...series].map(String), ...runs.columns()]);
 }
 
 /**
- * What the new terminal events need to know, in one round trip, read after the events were
- * written (so under the job_runs row locks), excluding the events this transaction inserted where
- * their presence would mislead:
+ * What the decisions need, in one round trip, read under the locks and before anything is written:
  * - failing: the open failing incidents of the series;
- * - successes: each series' latest success stored before this transaction (series with new failures);
- * - counted: which runs already count in an incident (the failing note of their failure events);
+ * - successes: each series' latest stored success (series with failures);
+ * - counted: which runs already count in their series' open incident (the failing note of one of
+ *   their failure events; such an event occurred no earlier than the incident's opened_at);
  * - stuck: the open stuck incidents of the runs;
- * - stored: the notes of terminal events that were there already (duplicates).
+ * - stored: the events of the batch already stored, with their notes.
  */
 const READ_STATE = `
 select
@@ -118,16 +142,19 @@ select
    cross join lateral (
      select e.occurred_at from webhook_events e
      where e.status = 'succeeded' and e.provider = s.provider and coalesce(e.parent_id, e.subject_id) = s.series_id
-       and e.id <> all($5::text[])
      order by e.occurred_at desc
      limit 1
    ) as w) as successes,
-  (select coalesce(jsonb_agg(distinct jsonb_build_array(e.provider, e.subject_id, e.alert->'failing'->>'incidentId')), '[]'::jsonb)
-   from unnest($6::text[], $7::text[]) as r(provider, subject_id)
-   join webhook_events e on e.provider = r.provider and e.subject_id = r.subject_id
-   -- status || '': not an index condition, so that the planner takes the run's index (provider,
-   -- subject_id) even with stale statistics, instead of scanning a provider's failures per run.
-   where e.status || '' in ('failed', 'partial') and e.alert->'failing' is not null) as counted,
+  (select coalesce(jsonb_agg(jsonb_build_array(r.provider, r.subject_id, i.id::text)), '[]'::jsonb)
+   from unnest($5::text[], $6::text[], $7::text[]) as r(provider, subject_id, series_id)
+   join incidents i on i.provider = r.provider and i.series_id = r.series_id and i.kind = 'failing' and i.resolved_at is null
+   where exists (
+     select 1 from webhook_events e
+     -- status || '': not an index condition, so that the planner takes the run's index (provider,
+     -- subject_id, occurred_at) even with stale statistics, instead of scanning a provider's failures.
+     where e.provider = r.provider and e.subject_id = r.subject_id and e.occurred_at >= i.opened_at
+       and e.status || '' in ('failed', 'partial') and e.alert->'failing'->>'incidentId' = i.id::text
+   )) as counted,
   (select coalesce(jsonb_agg(jsonb_build_object(
             'id', i.id::text, 'provider', i.provider, 'subjectId', i.subject_id, 'openedAt', i.opened_at)), '[]'::jsonb)
    from unnest($8::text[], $9::text[]) as r(provider, subject_id)
@@ -135,30 +162,23 @@ select
    where i.kind = 'stuck' and i.resolved_at is null) as stuck,
   (select coalesce(jsonb_agg(jsonb_build_array(e.id, e.alert)), '[]'::jsonb)
    from webhook_events e
-   where e.id = any($10::text[]) and e.alert is not null) as stored`;
+   where e.id = any($10::text[])) as stored`;
 
 type StateRow = {
   failing: Array<{ id: string; provider: string; seriesId: string; seriesName: string | null; openedAt: string; lastFailedAt: string | null; runsFailed: number }>;
   successes: Array<{ provider: string; seriesId: string; at: string }>;
   counted: Array<[string, string, string]>;
   stuck: Array<{ id: string; provider: string; subjectId: string; openedAt: string }>;
-  stored: Array<[string, AlertNotes]>;
+  stored: Array<[string, AlertNotes | null]>;
 };
 
-const INSERT_FAILING = `
-insert into incidents (provider, series_id, series_name, kind, opened_at, resolved_at, runs_failed, first_event_id,
-                       last_event_id, last_failed_at, resolved_by_event_id)
-select provider, series_id, series_name, 'failing', opened_at, resolved_at, runs_failed, first_event_id,
-       last_event_id, last_failed_at, resolved_by_event_id
-from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::integer[], $7::text[],
-            $8::text[], $9::timestamptz[], $10::text[])
-  as u(provider, series_id, series_name, opened_at, resolved_at, runs_failed, first_event_id, last_event_id,
-       last_failed_at, resolved_by_event_id)
-returning id::text as id, first_event_id`;
+/** Ids for the incidents this transaction opens, so that their notes are complete before the write. */
+const ALLOCATE_INCIDENT_IDS = `select nextval(pg_get_serial_sequence('incidents', 'id'))::text as id from generate_series(1, $1::integer)`;
 
-/** A null in the input keeps the column as it is. */
-const UPDATE_INCIDENTS_AND_NOTES = `
-with changed as (
+/** A null in the input keeps the column as it is. Parameters from `$${first}`. */
+const updateIncidents = (first: number) => {
+  const p = (n: number) => `$${first + n}`;
+  return `
   update incidents i set
     series_name          = coalesce(u.series_name, i.series_name),
     opened_at            = coalesce(u.opened_at, i.opened_at),
@@ -168,21 +188,37 @@ with changed as (
     resolved_at          = coalesce(u.resolved_at, i.resolved_at),
     resolved_by_event_id = coalesce(u.resolved_by_event_id, i.resolved_by_event_id),
     updated_at           = now()
-  from unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::integer[], $6::text[],
-              $7::timestamptz[], $8::text[])
+  from unnest(${p(0)}::bigint[], ${p(1)}::text[], ${p(2)}::timestamptz[], ${p(3)}::timestamptz[], ${p(4)}::integer[], ${p(5)}::text[],
+              ${p(6)}::timestamptz[], ${p(7)}::text[])
     as u(id, series_name, opened_at, last_failed_at, runs_failed, last_event_id, resolved_at, resolved_by_event_id)
   where i.id = u.id
+  returning 1`;
+};
+
+const UPDATE_INCIDENTS = updateIncidents(1);
+
+/**
+ * The events (EVENTS_CTES, $1–$19, their notes included), the incidents this batch opens (in their
+ * final state, with the ids allocated for them) and those it changes, in one statement.
+ */
+const WRITE_EVENTS_AND_INCIDENTS = `${EVENTS_CTES},
+opened as (
+  insert into incidents (id, provider, series_id, series_name, kind, opened_at, resolved_at, runs_failed, first_event_id,
+                         last_event_id, last_failed_at, resolved_by_event_id)
+  overriding system value
+  select id, provider, series_id, series_name, 'failing', opened_at, resolved_at, runs_failed, first_event_id,
+         last_event_id, last_failed_at, resolved_by_event_id
+  from unnest($20::bigint[], $21::text[], $22::text[], $23::text[], $24::timestamptz[], $25::timestamptz[], $26::integer[],
+              $27::text[], $28::text[], $29::timestamptz[], $30::text[])
+    as u(id, provider, series_id, series_name, opened_at, resolved_at, runs_failed, first_event_id, last_event_id,
+         last_failed_at, resolved_by_event_id)
   returning 1
 ),
-noted as (
-  update webhook_events e set alert = a.alert::jsonb
-  from unnest($9::text[], $10::text[]) as a(id, alert)
-  where e.id = a.id
-  returning 1
+changed as (${updateIncidents(31)}
 )
-select (select count(*) from changed) as changed, (select count(*) from noted) as noted`;
+select ${EVENTS_RESULT}`;
 
-/** A failing incident as this transaction sees it; `id` is undefined until a new one is inserted. */
+/** A failing incident as this transaction sees it; `id` is undefined until one is allocated for a new one. */
 type FailingState = {
   id: string | undefined;
   provider: string;
@@ -213,6 +249,12 @@ type Draft = {
 const iso = (ms: number) => new Date(ms).toISOString();
 const msOf = (value: string | Date) => (value instanceof Date ? value.getTime() : Date.parse(value));
 
+/** An event key the read found missing was stored by another writer before this one's insert. */
+class StoredMeanwhile extends Error {}
+
+/** Each attempt after the first has found a key stored meanwhile; a third is not expected to. */
+const ATTEMPTS = 3;
+
 /**
  * Stores a batch of events (as writeEvents does) and keeps the incidents in step, in one
  * transaction. Returns the notes of each event that has any: those computed now for the events
@@ -226,72 +268,95 @@ export async function writeEventsWithIncidents(db: Db, items: readonly EventToSt
     await writeEvents(db, items);
     return new Map();
   }
-  return db.transaction(async (tx) => {
-    await lockSeries(tx, terminal);
-    const { insertedIds } = await writeEvents(tx, items);
-
-    const inserted = new Set(insertedIds);
-    const fresh: Pending[] = [];
-    const duplicates = new Map<string, string>(); // stored id → the caller's id
-    const seen = new Set<string>();
-    for (const event of terminal) {
-      if (seen.has(event.id)) continue;
-      seen.add(event.id);
-      if (inserted.has(event.id)) fresh.push(event);
-      else duplicates.set(event.id, event.originalId);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction((tx) => writeDecided(tx, items, terminal));
+    } catch (error) {
+      if (!(error instanceof StoredMeanwhile) || attempt >= ATTEMPTS) throw error;
     }
-    fresh.sort(byProcessingOrder);
-    if (fresh.length === 0 && duplicates.size === 0) return new Map();
-
-    const state = await readState(tx, fresh, [...duplicates.keys()], insertedIds);
-    const result = new Map<string, AlertNotes>();
-    for (const [id, notes] of state.stored) {
-      const originalId = duplicates.get(id);
-      if (originalId !== undefined && notes && Object.keys(notes).length > 0) result.set(originalId, notes);
-    }
-    if (fresh.length === 0) return result;
-
-    const { drafts, created, changed, stuckChanged } = decide(fresh, state);
-    let pendingChanges = changed.length > 0 || stuckChanged.length > 0;
-    if (created.length > 0) {
-      // A series whose incident this batch resolved and then opened again: the resolution must be
-      // written before the new open incident, or the partial unique index refuses it.
-      if (changed.some((incident) => incident.resolvedAt !== null)) {
-        await updateIncidentsAndNotes(tx, changed, stuckChanged, new Map());
-        pendingChanges = false;
-      }
-      await insertFailing(tx, created);
-    }
-    const notes = new Map<string, AlertNotes>();
-    for (const [event, draft] of drafts) notes.set(event.id, finish(draft));
-    if (pendingChanges) await updateIncidentsAndNotes(tx, changed, stuckChanged, notes);
-    else if (notes.size > 0) await updateIncidentsAndNotes(tx, [], [], notes);
-    for (const [event] of drafts) result.set(event.originalId, notes.get(event.id)!);
-    return result;
-  });
+  }
 }
 
-async function readState(tx: Queryable, fresh: readonly Pending[], duplicateIds: readonly string[], insertedIds: readonly string[]): Promise<StateRow> {
+async function writeDecided(tx: Queryable, items: readonly EventToStore[], terminal: readonly Pending[]): Promise<Map<string, AlertNotes>> {
+  if (terminal.some((event) => !Number.isFinite(event.at) || !Number.isFinite(event.received))) {
+    // The database's verdict on such a time is the one to give (a data error is permanent); one it
+    // accepts still cannot be ordered against the others.
+    await writeEvents(tx, items);
+    throw new Error('an event time the database accepts is not one JavaScript can read');
+  }
+  await lockSeriesAndRuns(tx, terminal);
+  const state = await readState(tx, terminal);
+
+  const stored = new Map(state.stored);
+  const result = new Map<string, AlertNotes>();
+  const fresh: Pending[] = [];
+  const seen = new Set<string>();
+  for (const event of terminal) {
+    if (seen.has(event.id)) continue;
+    seen.add(event.id);
+    if (!stored.has(event.id)) {
+      fresh.push(event);
+      continue;
+    }
+    const notes = stored.get(event.id);
+    if (notes && Object.keys(notes).length > 0) result.set(event.originalId, notes);
+  }
+  fresh.sort(byProcessingOrder);
+  if (fresh.length === 0) {
+    await writeEvents(tx, items);
+    return result;
+  }
+
+  const { drafts, created, changed, stuckChanged } = decide(fresh, state);
+  let toUpdate = { changed, stuckChanged };
+  if (created.length > 0) {
+    await allocateIds(tx, created);
+    // A series whose incident this batch resolved and then opened again: the resolution must be
+    // written before the new open incident, or the partial unique index refuses it.
+    if (changed.some((incident) => incident.resolvedAt !== null)) {
+      await tx.query(UPDATE_INCIDENTS, incidentUpdates(changed, stuckChanged));
+      toUpdate = { changed: [], stuckChanged: [] };
+    }
+  }
+  const alerts = new Map<string, string>();
+  for (const [event, draft] of drafts) {
+    const notes = finish(draft);
+    alerts.set(event.id, JSON.stringify(notes));
+    result.set(event.originalId, notes);
+  }
+  const { rows } = await tx.query<WriteRow>(WRITE_EVENTS_AND_INCIDENTS, [
+    ...eventColumns(items, alerts),
+    ...incidentInserts(created),
+    ...incidentUpdates(toUpdate.changed, toUpdate.stuckChanged),
+  ]);
+  const inserted = new Set(writeResult(rows[0]).insertedIds);
+  if (fresh.some((event) => !inserted.has(event.id))) throw new StoredMeanwhile('an event of the batch was stored by another writer meanwhile');
+  return result;
+}
+
+async function readState(tx: Queryable, terminal: readonly Pending[]): Promise<StateRow> {
+  // Of every terminal event: those already stored are told apart only by this very read.
   const series = new PairSet();
   const failingSeries = new PairSet();
-  const failingRuns = new PairSet();
+  const failingRuns = new TripleSet();
   const runs = new PairSet();
-  for (const event of fresh) {
+  const ids = new Set<string>();
+  for (const event of terminal) {
+    ids.add(event.id);
     runs.add(event.provider, event.subjectId);
     if (event.status === 'canceled') continue;
     series.add(event.provider, event.seriesId);
     if (FAILURE.has(event.status)) {
       failingSeries.add(event.provider, event.seriesId);
-      if (event.hasParent) failingRuns.add(event.provider, event.subjectId);
+      if (event.hasParent) failingRuns.add(event.provider, event.subjectId, event.seriesId);
     }
   }
   const { rows } = await tx.query<StateRow>(READ_STATE, [
     ...series.columns(),
     ...failingSeries.columns(),
-    failingSeries.size > 0 ? insertedIds : [],
     ...failingRuns.columns(),
     ...runs.columns(),
-    duplicateIds,
+    [...ids],
   ]);
   const row = rows[0];
   if (!row) throw new Error('reading the incidents state returned no row');
@@ -440,8 +505,18 @@ function finish(draft: Draft): AlertNotes {
   return notes;
 }
 
-async function insertFailing(tx: Queryable, created: readonly FailingState[]): Promise<void> {
-  const { rows } = await tx.query<{ id: string; first_event_id: string }>(INSERT_FAILING, [
+async function allocateIds(tx: Queryable, created: readonly FailingState[]): Promise<void> {
+  const { rows } = await tx.query<{ id: string }>(ALLOCATE_INCIDENT_IDS, [created.length]);
+  const ids = rows.map((row) => BigInt(row.id)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (ids.length !== created.length) throw new Error(`allocated ${ids.length} incident ids for ${created.length} incidents`);
+  created.forEach((incident, i) => {
+    incident.id = String(ids[i]);
+  });
+}
+
+function incidentInserts(created: readonly FailingState[]): unknown[][] {
+  return [
+    created.map((i) => i.id),
     created.map((i) => i.provider),
     created.map((i) => i.seriesId),
     created.map((i) => i.seriesName),
@@ -452,22 +527,10 @@ async function insertFailing(tx: Queryable, created: readonly FailingState[]): P
     created.map((i) => i.lastEventId),
     created.map((i) => iso(i.lastFailedAt)),
     created.map((i) => i.resolvedBy),
-  ]);
-  // An event opens at most one incident: its key names the new row.
-  const ids = new Map(rows.map((row) => [row.first_event_id, row.id]));
-  for (const incident of created) {
-    const id = incident.firstEventId === null ? undefined : ids.get(incident.firstEventId);
-    if (id === undefined) throw new Error(`the incident opened by ${incident.firstEventId} was not inserted`);
-    incident.id = id;
-  }
+  ];
 }
 
-async function updateIncidentsAndNotes(
-  tx: Queryable,
-  changed: readonly FailingState[],
-  stuckChanged: readonly StuckState[],
-  notes: ReadonlyMap<string, AlertNotes>,
-): Promise<void> {
+function incidentUpdates(changed: readonly FailingState[], stuckChanged: readonly StuckState[]): unknown[][] {
   const rows = [
     ...changed.map((i) => [
       i.id,
@@ -481,8 +544,7 @@ async function updateIncidentsAndNotes(
     ]),
     ...stuckChanged.map((i) => [i.id, null, null, null, null, null, i.resolvedAt === null ? null : iso(i.resolvedAt), i.resolvedBy]),
   ];
-  const columns = Array.from({ length: 8 }, (_, c) => rows.map((row) => row[c] ?? null));
-  await tx.query(UPDATE_INCIDENTS_AND_NOTES, [...columns, [...notes.keys()], [...notes.values()].map((n) => JSON.stringify(n))]);
+  return Array.from({ length: 8 }, (_, c) => rows.map((row) => row[c] ?? null));
 }
 
 /** Distinct (a, b) pairs, as two parallel arrays for unnest. */
@@ -497,11 +559,25 @@ class PairSet {
     this.first.push(a);
     this.second.push(b);
   }
-  get size(): number {
-    return this.first.length;
-  }
   columns(): [string[], string[]] {
     return [this.first, this.second];
+  }
+}
+
+/** Distinct (a, b, c) triples, as three parallel arrays for unnest. */
+class TripleSet {
+  private readonly keys = new Set<string>();
+  private readonly columnsOf: [string[], string[], string[]] = [[], [], []];
+  add(a: string, b: string, c: string): void {
+    const key = `${pairKey(a, b)}\u0000${c}`;
+    if (this.keys.has(key)) return;
+    this.keys.add(key);
+    this.columnsOf[0].push(a);
+    this.columnsOf[1].push(b);
+    this.columnsOf[2].push(c);
+  }
+  columns(): [string[], string[], string[]] {
+    return this.columnsOf;
   }
 }
 
@@ -517,9 +593,12 @@ export type StuckCheckOptions = {
 
 /**
  * The job_runs rows it reports are locked (SKIP LOCKED: a run being written right now is left for
- * the next check), so a run cannot finish between being found and being reported; a run that has
- * an open stuck incident, or was reported for the same latest activity, is not reported again.
- * Two checks at once report each run once (the unique index and ON CONFLICT DO NOTHING).
+ * the next check), and so are their runs' advisory locks (tried, never waited for: a run whose
+ * terminal event a writer is deciding about holds it from before that writer's read until its
+ * commit, and is left for the next check too), so a run cannot finish between being found and
+ * being reported; a run that has an open stuck incident, or was reported for the same latest
+ * activity, is not reported again. Two checks at once report each run once (the unique index and
+ * ON CONFLICT DO NOTHING).
  */
 const OPEN_STUCK = `
 with thresholds as (
@@ -536,6 +615,7 @@ due as (
       where i.kind = 'stuck' and i.provider = r.provider and i.subject_id = r.subject_id
         and (i.resolved_at is null or i.opened_at = r.occurred_at)
     )
+    and pg_try_advisory_xact_lock(${runLockKey('r.provider', 'r.subject_id')})
   order by r.provider, r.subject_id
   for update of r skip locked
 )

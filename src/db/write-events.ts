@@ -23,33 +23,39 @@ export const STATUS_RANK: Readonly<Record<EventStatus, number>> = {
 
 /**
  * One statement, so the event row and the run row are written together or not at all. Arrays and
- * unnest keep the parameter count at 18 whatever the batch size (the protocol caps it at 65,535).
+ * unnest keep the parameter count at 19 whatever the batch size (the protocol caps it at 65,535).
  *
  * raw_bytes is the body byte for byte: `$18` carries it in base64 when it differs from the UTF-8 of
  * the `raw` text (`$17`), and is null when they are the same bytes (an ordinary JSON body, the usual
  * case), so that a body crosses the wire once, not twice.
  *
+ * `$19` is the event's alert notes (src/db/incidents.ts decides them before the write), so that a
+ * row is written once, with its notes, never inserted and then updated.
+ *
  * job_runs keeps, per (provider, subject_id), the event that is greatest by
  * (occurred_at, status_rank, received_at, event_id): latest by occurred_at; on a tie the later
  * stage; then the later arrival; then the event id, so the result never depends on arrival order.
  * Within a batch DISTINCT ON picks that event first: ON CONFLICT DO UPDATE may touch a row only once.
+ *
+ * `EVENTS_CTES` ends with the CTEs `inserted` (the ids stored) and `runs`; a statement appends its
+ * own CTEs (numbered from `$20`) and final select.
  */
-const WRITE_EVENTS = `
+export const EVENTS_CTES = `
 with input as (
   select * from unnest(
     $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::text[], $8::text[],
     $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[], $14::text[], $15::text[],
-    $16::text[], $17::text[], $18::text[]
+    $16::text[], $17::text[], $18::text[], $19::text[]
   ) as t(id, provider, type, category, status, status_rank, subject_id, subject_name,
          parent_id, parent_name, occurred_at, received_at, summary, error_code, error_message,
-         event, raw, raw_base64)
+         event, raw, raw_base64, alert)
 ),
 inserted as (
   insert into webhook_events (id, provider, type, category, status, subject_id, subject_name, parent_id,
-                              parent_name, occurred_at, received_at, summary, event, raw, raw_bytes)
+                              parent_name, occurred_at, received_at, summary, event, raw, raw_bytes, alert)
   select distinct on (id) id, provider, type, category, status, subject_id, subject_name, parent_id,
          parent_name, occurred_at, received_at, summary, event::jsonb, raw::jsonb,
-         coalesce(decode(raw_base64, 'base64'), convert_to(raw, 'UTF8'))
+         coalesce(decode(raw_base64, 'base64'), convert_to(raw, 'UTF8')), alert::jsonb
   from input
   order by id
   on conflict (id) do nothing
@@ -84,9 +90,13 @@ runs as (
   where (excluded.occurred_at, excluded.status_rank, excluded.received_at, excluded.event_id)
       > (r.occurred_at, r.status_rank, r.received_at, r.event_id)
   returning 1
-)
-select (select count(*) from inserted) as inserted, (select count(*) from runs) as runs_changed,
+)`;
+
+export const EVENTS_RESULT = `(select count(*) from inserted) as inserted, (select count(*) from runs) as runs_changed,
        (select coalesce(array_agg(id), '{}') from inserted) as inserted_ids`;
+
+const WRITE_EVENTS = `${EVENTS_CTES}
+select ${EVENTS_RESULT}`;
 
 export type WriteResult = {
   inserted: number;
@@ -98,14 +108,14 @@ export type WriteResult = {
   insertedIds: string[];
 };
 
-/** Stores events idempotently (an event key already stored is left as it is) and advances job_runs. */
-export async function writeEvents(db: Queryable, items: readonly EventToStore[]): Promise<WriteResult> {
-  if (items.length === 0) return { inserted: 0, runsChanged: 0, insertedIds: [] };
-  const columns: unknown[][] = Array.from({ length: 18 }, () => new Array<unknown>(items.length));
+/** The 19 parameters of EVENTS_CTES; `alerts` holds the notes (JSON) to store with an event key. */
+export function eventColumns(items: readonly EventToStore[], alerts?: ReadonlyMap<string, string>): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: 19 }, () => new Array<unknown>(items.length));
   items.forEach(({ event, raw }, i) => {
     const rawText = rawJsonbText(raw);
+    const id = pgText(event.id);
     const row = [
-      pgText(event.id),
+      id,
       event.provider,
       pgText(event.type),
       event.category,
@@ -124,15 +134,28 @@ export async function writeEvents(db: Queryable, items: readonly EventToStore[])
       jsonbText(JSON.stringify(event)),
       rawText,
       rawText === raw && !hasEscapedBytes(raw) ? null : rawBodyBytes(raw).toString('base64'),
+      alerts?.get(id) ?? null,
     ];
     row.forEach((value, column) => {
       columns[column]![i] = value;
     });
   });
-  const { rows } = await db.query<{ inserted: string; runs_changed: string; inserted_ids: string[] | null }>(WRITE_EVENTS, columns);
+  return columns;
+}
+
+export type WriteRow = { inserted: string; runs_changed: string; inserted_ids: string[] | null };
+
+export function writeResult(row: WriteRow | undefined): WriteResult {
   return {
-    inserted: Number(rows[0]?.inserted ?? 0),
-    runsChanged: Number(rows[0]?.runs_changed ?? 0),
-    insertedIds: rows[0]?.inserted_ids ?? [],
+    inserted: Number(row?.inserted ?? 0),
+    runsChanged: Number(row?.runs_changed ?? 0),
+    insertedIds: row?.inserted_ids ?? [],
   };
+}
+
+/** Stores events idempotently (an event key already stored is left as it is) and advances job_runs. */
+export async function writeEvents(db: Queryable, items: readonly EventToStore[]): Promise<WriteResult> {
+  if (items.length === 0) return { inserted: 0, runsChanged: 0, insertedIds: [] };
+  const { rows } = await db.query<WriteRow>(WRITE_EVENTS, eventColumns(items));
+  return writeResult(rows[0]);
 }

@@ -59,6 +59,33 @@ const BACKENDS: Backend[] = [
   },
 ];
 
+/**
+ * `db` whose transactions stop before their statement number `at` (0-based) until `gate` opens, the
+ * first time only: a writer caught between its read and its write.
+ */
+function pausedWriter(db: Db, at: number, gate: Promise<void>, reached: () => void): Db {
+  let paused = false;
+  return {
+    kind: db.kind,
+    query: (text, params) => db.query(text, params),
+    transaction: (work, options) =>
+      db.transaction((tx) => {
+        let count = 0;
+        return work({
+          async query(text, params) {
+            if (count++ === at && !paused) {
+              paused = true;
+              reached();
+              await gate;
+            }
+            return tx.query(text, params);
+          },
+        });
+      }, options),
+    close: () => db.close(),
+  };
+}
+
 /** Minutes after a fixed origin, as ISO 8601. */
 const T = (minutes: number) => new Date(Date.UTC(2024, 0, 16, 0, 0, 0) + minutes * 60_000).toISOString();
 
@@ -72,7 +99,7 @@ function ev({ id, status, run, at, parent = PIPE, provider = 'persona' }: EventS
   return parent === null ? rest : { ...rest, parent };
 }
 
-describe.each(BACKENDS)('incidents on $name', ({ skip, open }) => {
+describe.each(BACKENDS)('incidents on $name', ({ name, skip, open }) => {
   describe.skipIf(skip)('', () => {
     let db: Db;
     let other: () => Promise<Db>;
@@ -380,6 +407,73 @@ describe.each(BACKENDS)('incidents on $name', ({ skip, open }) => {
         });
         expect(await pendingStuckReports(db)).toEqual([]);
         expect(await listIncidents(db, { kind: 'stuck', openOnly: true })).toEqual([]);
+      });
+
+      // Concurrency across processes: PostgreSQL only (PGlite is one session).
+      it.skipIf(name !== 'PostgreSQL')('a run finishing while a check reports it stuck: the write waits for the check, then resolves it', async () => {
+        await write(ev({ id: 'w_s', status: 'started', run: 'w_run', at: 0 }));
+        const second = await other();
+        const done = ev({ id: 'w_ok', status: 'succeeded', run: 'w_run', at: 30 });
+        let finished: Promise<Map<string, AlertNotes>> | undefined;
+        let settled = false;
+        await db.transaction(async (tx) => {
+          expect(await openStuckIncidents(tx, { thresholds, now: now(20) })).toBe(1);
+          finished = writeEventsWithIncidents(second, [{ event: done, raw: sampleRaw(done) }]);
+          void finished.then(() => (settled = true));
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          expect(settled).toBe(false);
+        });
+        const notes = await finished!;
+        expect(notes.get('persona:w_ok')?.unstuck).toMatchObject({ lastActivityAt: T(0), stuckForSeconds: 1800 });
+        expect(await listIncidents(db, { kind: 'stuck', openOnly: true })).toEqual([]);
+      });
+
+      it.skipIf(name !== 'PostgreSQL')('a check while a writer is between its read and its write leaves the run alone', async () => {
+        await write(ev({ id: 'b_s', status: 'running', run: 'b_run', at: 0 }));
+        let open!: () => void;
+        const gate = new Promise<void>((resolve) => (open = resolve));
+        let reached!: () => void;
+        const atWrite = new Promise<void>((resolve) => (reached = resolve));
+        const writer = pausedWriter(await other(), 2, gate, reached);
+        const done = ev({ id: 'b_fail', status: 'failed', run: 'b_run', at: 30 });
+        const finished = writeEventsWithIncidents(writer, [{ event: done, raw: sampleRaw(done) }]);
+        await atWrite;
+        try {
+          // The run is past its threshold and still running as far as the table says: it holds its lock.
+          expect(await openStuckIncidents(db, { thresholds, now: now(40) })).toBe(0);
+        } finally {
+          open();
+        }
+        expect((await finished).get('persona:b_fail')).toEqual({
+          failing: { incidentId: expect.any(String), series: PIPE, failureNumber: 1, since: T(30) },
+        });
+        expect(await openStuckIncidents(db, { thresholds, now: now(40) })).toBe(0);
+        expect(await listIncidents(db, { kind: 'stuck' })).toEqual([]);
+      });
+
+      it.skipIf(name !== 'PostgreSQL')('an event key stored by a writer without locks between the read and the write: counted once', async () => {
+        const first = ev({ id: 'k_f1', status: 'failed', run: 'k_r1', at: 1 });
+        await write(first);
+        let open!: () => void;
+        const gate = new Promise<void>((resolve) => (open = resolve));
+        let reached!: () => void;
+        const atWrite = new Promise<void>((resolve) => (reached = resolve));
+        const writer = pausedWriter(await other(), 2, gate, reached);
+        const raced = ev({ id: 'k_f2', status: 'failed', run: 'k_r2', at: 2 });
+        const fresh = ev({ id: 'k_f3', status: 'failed', run: 'k_r3', at: 3 });
+        const finished = writeEventsWithIncidents(writer, [raced, fresh].map((event) => ({ event, raw: sampleRaw(event) })));
+        await atWrite;
+        try {
+          await writeEvents(db, [{ event: raced, raw: sampleRaw(raced) }]);
+        } finally {
+          open();
+        }
+        const notes = await finished;
+        // Run again, the transaction finds the key stored (without notes): it changes nothing.
+        expect(notes.has('persona:k_f2')).toBe(false);
+        expect(notes.get('persona:k_f3')?.failing?.failureNumber).toBe(2);
+        expect((await incidents()).map((i) => i.runs_failed)).toEqual([2]);
+        expect((await db.query<{ n: string }>(`select count(*) as n from webhook_events`)).rows[0]?.n).toBe('3');
       });
 
       it('reports a run once when two checks run at once, with many runs', async () => {
