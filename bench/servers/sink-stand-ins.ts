@@ -60,7 +60,8 @@ async function main(): Promise<void> {
   });
 }
 
-const KEY = /^(persona|personaclick|primer|plextera|reachfive):\S+$/;
+// Every provider of the bench mix, GitHub included: a digest naming its events counts them too.
+const KEY = /^(github|persona|personaclick|primer|plextera|reachfive):\S+$/;
 
 /** Distinct event keys named in a message's `text`: 1 for a single alert, n for a digest of n. */
 function slackAlerts(body: string): number {
