@@ -4,7 +4,18 @@ import type { EventCategory, EventStatus, NormalizedEvent } from '../normalizers
 import type { ProviderId } from '../providers/registry.ts';
 import type { Db, Queryable } from './db.ts';
 import { pgText, pgTextOrNull } from './pg-text.ts';
-import { EVENTS_CTES, EVENTS_RESULT, STATUS_RANK, eventColumns, writeEvents, writeResult, type EventToStore, type WriteRow } from './write-events.ts';
+import {
+  EVENTS_CTES,
+  EVENTS_RESULT,
+  STATUS_RANK,
+  eventColumns,
+  withAlerts,
+  writeEventColumns,
+  writeEvents,
+  writeResult,
+  type EventToStore,
+  type WriteRow,
+} from './write-events.ts';
 
 /*
  * The incidents bookkeeping (SPEC.md section 7), kept in the transaction that stores the events.
@@ -268,20 +279,22 @@ export async function writeEventsWithIncidents(db: Db, items: readonly EventToSt
     await writeEvents(db, items);
     return new Map();
   }
+  // Built before the locks are taken: only the notes depend on what is read under them.
+  const columns = eventColumns(items);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction((tx) => writeDecided(tx, items, terminal));
+      return await db.transaction((tx) => writeDecided(tx, columns, terminal));
     } catch (error) {
       if (!(error instanceof StoredMeanwhile) || attempt >= ATTEMPTS) throw error;
     }
   }
 }
 
-async function writeDecided(tx: Queryable, items: readonly EventToStore[], terminal: readonly Pending[]): Promise<Map<string, AlertNotes>> {
+async function writeDecided(tx: Queryable, columns: readonly unknown[][], terminal: readonly Pending[]): Promise<Map<string, AlertNotes>> {
   if (terminal.some((event) => !Number.isFinite(event.at) || !Number.isFinite(event.received))) {
     // The database's verdict on such a time is the one to give (a data error is permanent); one it
     // accepts still cannot be ordered against the others.
-    await writeEvents(tx, items);
+    await writeEventColumns(tx, columns);
     throw new Error('an event time the database accepts is not one JavaScript can read');
   }
   await lockSeriesAndRuns(tx, terminal);
@@ -303,7 +316,7 @@ async function writeDecided(tx: Queryable, items: readonly EventToStore[], termi
   }
   fresh.sort(byProcessingOrder);
   if (fresh.length === 0) {
-    await writeEvents(tx, items);
+    await writeEventColumns(tx, columns);
     return result;
   }
 
@@ -325,7 +338,7 @@ async function writeDecided(tx: Queryable, items: readonly EventToStore[], termi
     result.set(event.originalId, notes);
   }
   const { rows } = await tx.query<WriteRow>(WRITE_EVENTS_AND_INCIDENTS, [
-    ...eventColumns(items, alerts),
+    ...withAlerts(columns, alerts),
     ...incidentInserts(created),
     ...incidentUpdates(toUpdate.changed, toUpdate.stuckChanged),
   ]);

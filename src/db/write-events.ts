@@ -108,14 +108,13 @@ export type WriteResult = {
   insertedIds: string[];
 };
 
-/** The 19 parameters of EVENTS_CTES; `alerts` holds the notes (JSON) to store with an event key. */
-export function eventColumns(items: readonly EventToStore[], alerts?: ReadonlyMap<string, string>): unknown[][] {
+/** The 19 parameters of EVENTS_CTES, the notes column (the last) all null: see withAlerts. */
+export function eventColumns(items: readonly EventToStore[]): unknown[][] {
   const columns: unknown[][] = Array.from({ length: 19 }, () => new Array<unknown>(items.length));
   items.forEach(({ event, raw }, i) => {
     const rawText = rawJsonbText(raw);
-    const id = pgText(event.id);
     const row = [
-      id,
+      pgText(event.id),
       event.provider,
       pgText(event.type),
       event.category,
@@ -134,13 +133,19 @@ export function eventColumns(items: readonly EventToStore[], alerts?: ReadonlyMa
       jsonbText(JSON.stringify(event)),
       rawText,
       rawText === raw && !hasEscapedBytes(raw) ? null : rawBodyBytes(raw).toString('base64'),
-      alerts?.get(id) ?? null,
+      null,
     ];
     row.forEach((value, column) => {
       columns[column]![i] = value;
     });
   });
   return columns;
+}
+
+/** The same columns with the notes (JSON) to store with each event key; the others are shared, not copied. */
+export function withAlerts(columns: readonly unknown[][], alerts: ReadonlyMap<string, string>): unknown[][] {
+  const ids = columns[0] as readonly string[];
+  return [...columns.slice(0, 18), ids.map((id) => alerts.get(id) ?? null)];
 }
 
 export type WriteRow = { inserted: string; runs_changed: string; inserted_ids: string[] | null };
@@ -156,6 +161,11 @@ export function writeResult(row: WriteRow | undefined): WriteResult {
 /** Stores events idempotently (an event key already stored is left as it is) and advances job_runs. */
 export async function writeEvents(db: Queryable, items: readonly EventToStore[]): Promise<WriteResult> {
   if (items.length === 0) return { inserted: 0, runsChanged: 0, insertedIds: [] };
-  const { rows } = await db.query<WriteRow>(WRITE_EVENTS, eventColumns(items));
+  return writeEventColumns(db, eventColumns(items));
+}
+
+/** writeEvents with its parameters built already (eventColumns). */
+export async function writeEventColumns(db: Queryable, columns: readonly unknown[][]): Promise<WriteResult> {
+  const { rows } = await db.query<WriteRow>(WRITE_EVENTS, columns);
   return writeResult(rows[0]);
 }
