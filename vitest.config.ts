@@ -25,13 +25,14 @@ export default defineConfig({
       reportsDirectory: 'coverage',
       // Report coverage even when a test fails, so a red run still shows where coverage stands.
       reportOnFailure: true,
-      // About 3 points below a clean CI run (2026-12-01: lines 86.3, branches 74.2, functions 84.1,
-      // statements 84.0); raise them as coverage improves.
+      // Below what a machine without chromium measures, where the browser tests skip (2026-12-01:
+      // lines 83.9, branches 70.2, functions 81.4, statements 81.8; with them, in CI, about 2-4 points
+      // more): `npm test` must pass on a new user's machine too. Raise them as coverage improves.
       thresholds: {
-        lines: 83,
-        branches: 71,
-        functions: 81,
-        statements: 81,
+        lines: 82,
+        branches: 68,
+        functions: 79,
+        statements: 80,
       },
     },
   },
