@@ -51,10 +51,11 @@ describe('watchEventLoop', () => {
 });
 
 describe('worker lock defaults', () => {
-  it('a killed worker\'s jobs are taken again within 12 s (lock + stall interval), with a lock renewed every 4 s', () => {
+  it('a killed worker\'s jobs are back in their queues within 16 s (lock + two stall checks), with a lock renewed every 4 s', () => {
     const config = loadConfig({});
-    // Worst case: the lock was renewed just before the kill, and a stall check just missed its end.
-    expect(config.workerLockDurationMs + config.workerStalledIntervalMs).toBeLessThanOrEqual(12_000);
+    // Worst case (seen once on Node 24 in CI: 16.0 s): the lock renewed just before the kill, and
+    // BullMQ marks a job stalled at one check and moves it at the next, after the lock lapsed.
+    expect(config.workerLockDurationMs + 2 * config.workerStalledIntervalMs).toBeLessThanOrEqual(16_000);
     // BullMQ renews at half the lock: that half is the margin for a synchronous stretch.
     expect(config.workerLockDurationMs / 2).toBeGreaterThanOrEqual(4_000);
     expect(config.workerStalledIntervalMs).toBeLessThanOrEqual(config.workerLockDurationMs / 2);
