@@ -72,7 +72,7 @@ const VARIABLES = {
   SPOOL_ENABLED: z.enum(['true', 'false'], { error: 'expected true or false' }).optional(),
   SPOOL_DIR: z.string().min(1).optional(),
   SPOOL_MAX_BYTES: integer(1_048_576, 1024 ** 4).default(268_435_456),
-  WORKER_LOCK_DURATION_MS: integer(1_000, 600_000).default(8_000),
+  WORKER_LOCK_DURATION_MS: integer(1_000, 600_000).default(6_000),
   WORKER_STALLED_INTERVAL_MS: integer(1_000, 600_000).default(4_000),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, { error: 'expected a lower-case SQL identifier' }).optional(),

@@ -6,18 +6,8 @@ import type { EventStore } from './event-store.ts';
 import { openApiDocument } from './openapi.ts';
 import { requestLog } from './request-log.ts';
 import { webhookRoute } from './webhook-route.ts';
-import { withDeadline } from '../shared/deadline.ts';
+import { evaluateReadiness, type ReadinessCheck } from './readiness.ts';
 import { errorMiddleware, methodNotAllowed, notFound } from '../shared/http-errors.ts';
-
-export type ReadinessCheck = {
-  name: string;
-  check: () => Promise<void>;
-  /**
-   * When the check fails, what stands in for it, if anything: a spooling ingress keeps storing
-   * events durably while Redis is away, so it stays ready and reports the check as that state.
-   */
-  standIn?: () => string | undefined;
-};
 
 export type AppDeps = {
   config: Config;
@@ -30,8 +20,6 @@ export type AppDeps = {
   /** The status page (src/admin), served at /admin where ADMIN_TOKEN is set and a database is at hand. */
   admin?: RequestHandler;
 };
-
-const READINESS_TIMEOUT_MS = 1_000;
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -57,20 +45,11 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ok' });
   });
 
+  // The same checks at every scrape: hookline_ready says what /readyz would answer, per check.
+  deps.metrics.useReadinessSource(() => evaluateReadiness(deps.readiness));
   app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(
-      deps.readiness.map(async ({ name, check, standIn }): Promise<[string, string, boolean]> => {
-        try {
-          await withDeadline(check(), READINESS_TIMEOUT_MS, `readiness check ${name}`);
-          return [name, 'ok', true];
-        } catch {
-          const instead = standIn?.();
-          return instead ? [name, instead, true] : [name, 'unavailable', false];
-        }
-      }),
-    );
-    const ready = results.every(([, , fine]) => fine);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results.map(([name, state]) => [name, state])) });
+    const { ready, results } = await evaluateReadiness(deps.readiness);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results.map(({ name, state }) => [name, state])) });
   });
 
   const GET = ['GET', 'HEAD'] as const;

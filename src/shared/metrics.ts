@@ -13,6 +13,9 @@ export type RejectionReason = ErrorCode | 'other';
 export const QUEUE_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'waiting-children', 'failed', 'completed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
 
+/** Each readiness check's result, as /readyz computes it; set by the process' HTTP app. */
+export type ReadinessSource = () => Promise<{ results: readonly { name: string; fine: boolean }[] }>;
+
 export type QueueDepth = { queue: string; state: QueueState; jobs: number };
 /** Reads the current job counts; set by whichever part of the process holds a Redis connection. */
 export type QueueDepthSource = () => Promise<readonly QueueDepth[]>;
@@ -23,6 +26,7 @@ export function createMetrics(options: { defaultMetrics: boolean } = { defaultMe
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'hookline_' });
 
   let queueDepthSource: QueueDepthSource | undefined;
+  let readinessSource: ReadinessSource | undefined;
 
   return {
     registry,
@@ -114,9 +118,35 @@ export function createMetrics(options: { defaultMetrics: boolean } = { defaultMe
       labelNames: ['kind', 'change'] as const,
       registers: [registry],
     }),
+    ready: new Gauge({
+      name: 'hookline_ready',
+      help: 'Per readiness check of this process (redis, database): 1 when it passes or a stand-in holds (the spool), 0 when it fails; /readyz answers 503 while any is 0',
+      labelNames: ['check'] as const,
+      registers: [registry],
+      async collect() {
+        if (!readinessSource) return;
+        const { results } = await readinessSource();
+        this.reset();
+        for (const { name, fine } of results) this.labels(name).set(fine ? 1 : 0);
+      },
+    }),
+    /** Installs what hookline_ready evaluates at each scrape. */
+    useReadinessSource(source: ReadinessSource): void {
+      readinessSource = source;
+    },
     spoolEvents: new Gauge({
       name: 'hookline_spool_events',
       help: 'Events held in the ingress spool (accepted while Redis was unreachable) and not yet moved to the queue',
+      registers: [registry],
+    }),
+    spoolBytes: new Gauge({
+      name: 'hookline_spool_bytes',
+      help: 'Bytes the ingress spool holds on disk; new events are answered 503 once the next would pass hookline_spool_max_bytes',
+      registers: [registry],
+    }),
+    spoolMaxBytes: new Gauge({
+      name: 'hookline_spool_max_bytes',
+      help: 'The spool\'s room (SPOOL_MAX_BYTES)',
       registers: [registry],
     }),
   };

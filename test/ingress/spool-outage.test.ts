@@ -55,6 +55,10 @@ describe('the local spool while Redis is unreachable', () => {
     expect((await sendSigned(t.baseUrl, 'reachfive', body('s1'))).status).toBe(202);
     const metrics = await (await fetch(`${t.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/hookline_spool_events 4/);
+    expect(Number(/^hookline_spool_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(4 * body('x').length);
+    expect(metrics).toMatch(/^hookline_spool_max_bytes \d+$/m);
+    // The spool stands in for Redis: ready, as /readyz says just below.
+    expect(metrics).toMatch(/^hookline_ready\{check="redis"\} 1$/m);
     // Still ready: the spool stores what Redis cannot, so a load balancer keeps sending.
     const ready = await fetch(`${t.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
@@ -66,6 +70,7 @@ describe('the local spool while Redis is unreachable', () => {
     // Once drained, the same key is a duplicate: the drain went through the dedup path.
     expect((await sendSigned(t.baseUrl, 'reachfive', body('s2'))).status).toBe(200);
     await waitFor(async () => /hookline_spool_events 0/.test(await (await fetch(`${t.baseUrl}/metrics`)).text()), 5_000, 'gauge at 0');
+    expect(await (await fetch(`${t.baseUrl}/metrics`)).text()).toMatch(/^hookline_spool_bytes 0$/m);
   });
 
   it('answers 503 with Retry-After when the spool is full', async () => {

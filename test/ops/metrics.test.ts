@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { evaluateReadiness, type ReadinessCheck } from '../../src/ingress/readiness.ts';
 import { createMetrics } from '../../src/shared/metrics.ts';
 import { createQueueDepthSource } from '../../src/shared/queue-depth.ts';
 import { createIngressRedis } from '../../src/shared/redis.ts';
@@ -123,6 +124,13 @@ describe('GET /metrics after signed webhooks', () => {
   it('exposes the spool gauge', () => {
     expect(sampleValue(samples, 'hookline_spool_events')).toBeTypeOf('number');
   });
+
+  it('reports each readiness check as /readyz sees it', async () => {
+    const ready = samples.filter((s) => s.name === 'hookline_ready');
+    expect(ready.map((s) => s.labels.check)).toContain('redis');
+    expect(ready.every((s) => s.value === 1)).toBe(true);
+    expect((await fetch(`${p.baseUrl}/readyz`)).status).toBe(200);
+  });
 });
 
 describe('metrics registry', () => {
@@ -131,6 +139,21 @@ describe('metrics registry', () => {
     for (const name of ['hookline_process_cpu_seconds_total', 'hookline_process_resident_memory_bytes', 'hookline_nodejs_eventloop_lag_seconds']) {
       expect(sampleValue(samples, name), name).toBeTypeOf('number');
     }
+  });
+
+  it('reports a failing readiness check as 0 and a passing or stood-in one as 1, at every scrape', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    let redisUp = false;
+    const checks: ReadinessCheck[] = [
+      { name: 'redis', check: async () => { if (!redisUp) throw new Error('down'); } },
+      { name: 'database', check: async () => undefined },
+      { name: 'spooled', check: async () => { throw new Error('down'); }, standIn: () => 'spooling' },
+    ];
+    metrics.useReadinessSource(() => evaluateReadiness(checks));
+    const read = async () => Object.fromEntries(parsePrometheus(await metrics.registry.metrics()).filter((s) => s.name === 'hookline_ready').map((s) => [s.labels.check, s.value]));
+    expect(await read()).toEqual({ redis: 0, database: 1, spooled: 1 });
+    redisUp = true;
+    expect(await read()).toEqual({ redis: 1, database: 1, spooled: 1 });
   });
 
   it('answers a scrape at once without queue figures while Redis is unreachable', async () => {

@@ -51,13 +51,17 @@ describe('watchEventLoop', () => {
 });
 
 describe('worker lock defaults', () => {
-  it('a killed worker\'s jobs are back in their queues within 16 s (lock + two stall checks), with a lock renewed every 4 s', () => {
+  it('a killed worker\'s jobs are back in their queues within 15 s at worst (lock + two stall checks), with a lock renewed every 3 s', () => {
     const config = loadConfig({});
-    // Worst case (seen once on Node 24 in CI: 16.0 s): the lock renewed just before the kill, and
-    // BullMQ marks a job stalled at one check and moves it at the next, after the lock lapsed.
-    expect(config.workerLockDurationMs + 2 * config.workerStalledIntervalMs).toBeLessThanOrEqual(16_000);
-    // BullMQ renews at half the lock: that half is the margin for a synchronous stretch.
-    expect(config.workerLockDurationMs / 2).toBeGreaterThanOrEqual(4_000);
-    expect(config.workerStalledIntervalMs).toBeLessThanOrEqual(config.workerLockDurationMs / 2);
+    // Worst case: the lock renewed just before the kill; a stall check comes just before it lapses
+    // (it re-marks the job), and the next one skips itself — BullMQ guards each check with a key
+    // that lives exactly one interval, and its timer can fire a millisecond before that key expires
+    // (seen in test/faults/worker-kill.test.ts: 16.0 s with 8 s + 4 s) — so the job moves at the
+    // check after: lock + two intervals. It never skips twice in a row.
+    expect(config.workerLockDurationMs + 2 * config.workerStalledIntervalMs).toBeLessThanOrEqual(15_000);
+    // BullMQ renews at half the lock: that half is the margin for a synchronous stretch (0.85 s at
+    // most measured on the all-in-one process, test/faults/event-loop-load.test.ts).
+    expect(config.workerLockDurationMs / 2).toBeGreaterThanOrEqual(3_000);
+    expect(config.workerStalledIntervalMs).toBeLessThanOrEqual(config.workerLockDurationMs);
   });
 });

@@ -17,11 +17,15 @@ export async function openSpoolingEventStore(options: {
   const { log, skippedBytes } = await SpoolLog.open({ dir: config.dir, maxBytes: config.maxBytes });
   if (skippedBytes > 0) logger.warn({ skippedBytes, dir: config.dir }, 'spool: skipped torn or damaged bytes left by an earlier crash');
   logger.info({ dir: config.dir, maxBytes: config.maxBytes, events: log.stats().events }, 'spool ready');
+  options.metrics.spoolMaxBytes.set(config.maxBytes);
   return createSpoolingEventStore({
     inner: options.inner,
     spool: log,
     probe: options.probe,
     logger,
-    report: (stats) => options.metrics.spoolEvents.set(stats.events),
+    report: (stats) => {
+      options.metrics.spoolEvents.set(stats.events);
+      options.metrics.spoolBytes.set(stats.bytes);
+    },
   });
 }
