@@ -1,6 +1,7 @@
-import { Cluster, Redis, ReplyError, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, ReplyError, type ClusterOptions, type Command, type RedisOptions } from 'ioredis';
+import { ConfigError } from './errors.ts';
 import type { Logger } from './logger.ts';
-import { describeTopology, keySlot, topologyOf, type HostPort, type RedisAuth, type RedisTarget } from './redis-topology.ts';
+import { describeTopology, keySlot, topologyOf, type HostPort, type RedisAuth, type RedisTarget, type RedisTopology } from './redis-topology.ts';
 
 export type { RedisTarget, RedisTopology } from './redis-topology.ts';
 
@@ -21,7 +22,56 @@ function describeOutage(error: Error & { code: string }, fallbackTarget: string)
   return `${error.code} ${target}`;
 }
 
-export type RedisOutageReporterOptions = { logger: Logger; windowMs?: number; now?: () => number };
+/** Replies meaning "not these credentials", or "none given where some are needed". */
+const REFUSED = /\b(?:WRONGPASS|NOAUTH)\b.*|\binvalid (?:username-)?password\b.*/;
+
+/**
+ * A server refusing hookline's credentials, as the variable to fix: the sentinels' password
+ * (REDIS_SENTINEL_PASSWORD), the data nodes' (REDIS_PASSWORD, for Sentinel and Cluster) or the one in
+ * REDIS_URL. Anything else is undefined. Only the server's reply is quoted, never a credential.
+ */
+export function credentialsRefusal(error: unknown, target: RedisTarget): ConfigError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const topology = topologyOf(target);
+  // ioredis reports what the sentinels answered inside its own message: "All sentinels are unreachable. … Last error: WRONGPASS …".
+  const sentinel = topology.kind === 'sentinel' ? /^All sentinels are unreachable.*Last error: (.*)$/s.exec(error.message)?.[1] : undefined;
+  const last = (error as Error & { lastNodeError?: unknown }).lastNodeError;
+  const text = sentinel ?? (last instanceof Error ? `${error.message} ${last.message}` : error.message);
+  const reply = REFUSED.exec(text)?.[0].trim();
+  if (!reply) return undefined;
+  const none = /\bNOAUTH\b/.test(reply);
+  if (sentinel !== undefined && topology.kind === 'sentinel') {
+    return new ConfigError('REDIS_SENTINEL_PASSWORD', topology.sentinelPassword === undefined || none
+      ? `the sentinels require a password (${reply}): set REDIS_SENTINEL_PASSWORD to their requirepass`
+      : `the sentinels refused it (${reply}): it must be their requirepass (the data nodes' password is REDIS_PASSWORD)`);
+  }
+  if (topology.kind === 'single') {
+    return new ConfigError('REDIS_URL', none
+      ? `Redis at ${describeTopology(topology)} requires a password (${reply}): put it in REDIS_URL (redis://:password@host:6379, or redis://user:password@…)`
+      : `Redis at ${describeTopology(topology)} refused the user or password in REDIS_URL (${reply})`);
+  }
+  const nodes = topology.kind === 'sentinel' ? 'the Redis primary the sentinels named' : 'the cluster\'s nodes';
+  const variables = topology.auth.username !== undefined ? 'REDIS_USERNAME and REDIS_PASSWORD' : 'REDIS_PASSWORD';
+  return new ConfigError('REDIS_PASSWORD', topology.auth.password === undefined || none
+    ? `${nodes} ${topology.kind === 'sentinel' ? 'requires' : 'require'} a password (${reply}): set REDIS_PASSWORD (and REDIS_USERNAME for an ACL user)`
+    : `${nodes} refused ${variables} (${reply})${topology.kind === 'sentinel' ? '; the sentinels\' own password is REDIS_SENTINEL_PASSWORD' : ''}`);
+}
+
+export type RedisOutageReporterOptions = {
+  logger: Logger;
+  windowMs?: number;
+  now?: () => number;
+  /**
+   * Credentials refused before any connection of the process was ready: the start cannot succeed,
+   * so by default the process stops with one line naming the variable, as for any invalid setting.
+   */
+  onRefusedAtStart?: (error: ConfigError) => void;
+};
+
+function stopTheStart(error: ConfigError): void {
+  process.stderr.write(`hookline: invalid configuration: ${error.message}\n`);
+  process.exit(1);
+}
 
 /**
  * One process' account of Redis outages, shared by all its connections (the ingress', the workers',
@@ -35,11 +85,33 @@ export class RedisOutageReporter {
   private down: { since: number; last: string; total: number } | undefined;
   private unreported = 0;
   private timer: NodeJS.Timeout | undefined;
+  private readonly onRefusedAtStart: (error: ConfigError) => void;
+  private everReady = false;
+  private refusedAt: number | undefined;
+  private stopped = false;
 
   constructor(options: RedisOutageReporterOptions) {
     this.logger = options.logger;
     this.windowMs = options.windowMs ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.onRefusedAtStart = options.onRefusedAtStart ?? stopTheStart;
+  }
+
+  /**
+   * Before any connection was ready, the start stops (once, for all connections). Later — a password
+   * rotated on the server but not here — the process keeps retrying (the spool, the workers' jobs
+   * wait) and says so once per window, naming the variable.
+   */
+  credentialsRefused(error: ConfigError): void {
+    if (!this.everReady) {
+      if (this.stopped) return;
+      this.stopped = true;
+      this.onRefusedAtStart(error);
+      return;
+    }
+    if (this.refusedAt !== undefined && this.now() - this.refusedAt < this.windowMs) return;
+    this.refusedAt = this.now();
+    this.logger.error({ variable: error.variable }, `redis refused hookline's credentials: ${error.message}; retrying in the background`);
   }
 
   connectionError(error: Error & { code: string }, target: string): void {
@@ -57,6 +129,8 @@ export class RedisOutageReporter {
   }
 
   connected(target: string): void {
+    this.everReady = true;
+    this.refusedAt = undefined;
     const down = this.down;
     if (!down) return;
     this.down = undefined;
@@ -126,29 +200,89 @@ function outageOf(error: unknown): (Error & { code: string }) | undefined {
   return undefined;
 }
 
-/** BullMQ duplicates connections for its blocking commands; duplicates report to the same place. */
-class ReportingRedis extends Redis {
-  private readonly reporter: RedisOutageReporter;
+const isReadOnlyReply = (error: unknown): error is Error => error instanceof Error && /^READONLY\b/.test(error.message);
 
-  constructor(target: string | RedisOptions, options: RedisOptions, reporter: RedisOutageReporter) {
+type CommandItem = Parameters<Redis['handleReconnection']>[1];
+type TransactionResults = [error: Error | null, result: unknown][] | null;
+
+/**
+ * A connection to one server or a Sentinel-managed primary. A demoted primary (REPLICAOF: a
+ * switchover of a managed service, an operator) answers writes with READONLY, and ioredis'
+ * reconnectOnError only sees errors answered to a command itself. Inside MULTI the scripts' errors
+ * come back in EXEC's reply instead, which BullMQ's FlowProducer does not look at: a fan-out on a
+ * demoted primary "succeeded" and its delivery jobs were never written. Here such an EXEC rejects
+ * and the connection reconnects, as for READONLY elsewhere: to whatever the name (or the
+ * sentinels) now says is the primary. BullMQ duplicates connections for its blocking commands;
+ * duplicates behave the same and report to the same place.
+ */
+class HooklineRedis extends Redis {
+  private readonly reporter: RedisOutageReporter | undefined;
+  private readonly topology: RedisTopology;
+  /** The socket a READONLY made this connection leave: later replies on it change nothing more. */
+  private leaving: unknown;
+
+  constructor(target: string | RedisOptions, options: RedisOptions, reporter: RedisOutageReporter | undefined, topology: RedisTopology) {
     if (typeof target === 'string') super(target, options);
     else super({ ...target, ...options });
     this.reporter = reporter;
+    this.topology = topology;
+    const multi = this.multi.bind(this) as (...args: unknown[]) => unknown;
+    this.multi = ((...args: unknown[]) => {
+      const transaction = multi(...args);
+      if (transaction instanceof Promise) return transaction;
+      const commander = transaction as ReturnType<Redis['pipeline']>;
+      const exec = commander.exec.bind(commander);
+      commander.exec = async () => {
+        const results: TransactionResults = await exec();
+        const readOnly = results?.find(([error]) => isReadOnlyReply(error))?.[0];
+        if (!readOnly) return results;
+        if (this.leaving !== this.stream) {
+          this.leaving = this.stream;
+          if (this.status === 'ready') this.disconnect(true);
+        }
+        throw readOnly;
+      };
+      return commander;
+    }) as Redis['multi'];
+  }
+
+  /**
+   * READONLY, as reconnectOnError says (1 or 2), but the socket is left once: ioredis ends it again
+   * for every READONLY already on its way (a batch of them), a close listener each time, until Node
+   * warns of a listener leak.
+   */
+  override handleReconnection(error: Error, item: CommandItem): void {
+    if (!isReadOnlyReply(error) || this.leaving !== this.stream) {
+      if (isReadOnlyReply(error)) this.leaving = this.stream;
+      return super.handleReconnection(error, item);
+    }
+    // Respondable in ioredis' types; the Command it is.
+    const command = item.command as Command;
+    // Left already, so not writable: a re-sent command waits in the offline queue for the next connection.
+    if (this.options.reconnectOnError?.(error) === 2) this.sendCommand(command);
+    else command.reject(error);
   }
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {
+    const reporter = this.reporter;
+    if (!reporter) return super.emit(event, ...args);
     const [first] = args;
-    const outage = event === 'error' ? outageOf(first) : undefined;
-    if (outage) {
-      this.reporter.connectionError(outage, targetOf(this.options));
+    const refused = event === 'error' ? credentialsRefusal(first, this.topology) : undefined;
+    if (refused) {
+      reporter.credentialsRefused(refused);
       return true;
     }
-    if (event === 'ready') this.reporter.connected(targetOf(this.options));
+    const outage = event === 'error' ? outageOf(first) : undefined;
+    if (outage) {
+      reporter.connectionError(outage, targetOf(this.options));
+      return true;
+    }
+    if (event === 'ready') reporter.connected(targetOf(this.options));
     return super.emit(event, ...args);
   }
 
   override duplicate(override?: Partial<RedisOptions>): Redis {
-    return new ReportingRedis({ ...this.options }, override ?? {}, this.reporter);
+    return new HooklineRedis({ ...this.options }, override ?? {}, this.reporter, this.topology);
   }
 }
 
@@ -157,16 +291,23 @@ class ReportingCluster extends Cluster {
   private readonly reporter: RedisOutageReporter;
   private readonly target: string;
   private readonly nodeList: HostPort[];
+  private readonly topology: RedisTopology;
 
-  constructor(nodes: HostPort[], options: ClusterOptions, reporter: RedisOutageReporter) {
+  constructor(nodes: HostPort[], options: ClusterOptions, reporter: RedisOutageReporter, topology: RedisTopology) {
     super(nodes, options);
     this.reporter = reporter;
     this.nodeList = nodes;
+    this.topology = topology;
     this.target = `cluster ${nodes.map((node) => `${node.host}:${node.port}`).join(',')}`;
   }
 
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     const [first, key] = args;
+    const refused = event === 'error' || event === 'node error' ? credentialsRefusal(first, this.topology) : undefined;
+    if (refused) {
+      this.reporter.credentialsRefused(refused);
+      return true;
+    }
     const outage = event === 'error' || event === 'node error' ? outageOf(first) : undefined;
     if (outage) {
       this.reporter.connectionError(outage, typeof key === 'string' ? key : this.target);
@@ -178,7 +319,7 @@ class ReportingCluster extends Cluster {
 
   override duplicate(overrideStartupNodes: HostPort[] = [], overrideOptions: Partial<ClusterOptions> = {}): Cluster {
     const nodes = overrideStartupNodes.length > 0 ? overrideStartupNodes : this.nodeList;
-    return new ReportingCluster(nodes, { ...this.options, ...overrideOptions }, this.reporter);
+    return new ReportingCluster(nodes, { ...this.options, ...overrideOptions }, this.reporter, this.topology);
   }
 }
 
@@ -233,7 +374,7 @@ export function createRedisConnection(target: RedisTarget, behaviour: Behaviour)
       redisOptions: { ...common, ...authOptions(topology.auth) },
     };
     const nodes = topology.nodes.map((node) => ({ ...node }));
-    const cluster = reporter ? new ReportingCluster(nodes, options, reporter) : new Cluster(nodes, options);
+    const cluster = reporter ? new ReportingCluster(nodes, options, reporter, topology) : new Cluster(nodes, options);
     return cluster as unknown as Redis;
   }
   const options: RedisOptions = {
@@ -247,7 +388,9 @@ export function createRedisConnection(target: RedisTarget, behaviour: Behaviour)
       name: topology.name,
       role: 'master',
       ...(topology.sentinelPassword !== undefined ? { sentinelPassword: topology.sentinelPassword } : {}),
-      ...(topology.sentinelTls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+      // ioredis' enableTLSForSentinelMode is TLS to the data nodes (with `tls`); sentinelTLS to the sentinels.
+      ...(topology.auth.tls ? { enableTLSForSentinelMode: true } : {}),
+      ...(topology.sentinelTls ? { sentinelTLS: {} } : {}),
       // Not ioredis' failoverDetector: a +switch-master that arrives while a connection is already
       // reconnecting (the primary died) disconnects its connector mid-connect, and ioredis then ends
       // that connection for good ("Connection is closed." for ever). A demoted primary that stays up
@@ -255,9 +398,9 @@ export function createRedisConnection(target: RedisTarget, behaviour: Behaviour)
       sentinelRetryStrategy: (times: number) => (behaviour.retry ? Math.min(times * 200, 2_000) : null),
       ...authOptions(topology.auth),
     } satisfies RedisOptions);
-    return reporter ? new ReportingRedis(options, {}, reporter) : new Redis(options);
+    return new HooklineRedis(options, {}, reporter, topology);
   }
-  return reporter ? new ReportingRedis(topology.url, options, reporter) : new Redis(topology.url, options);
+  return new HooklineRedis(topology.url, options, reporter, topology);
 }
 
 /**

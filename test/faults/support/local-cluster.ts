@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis, type RedisOptions } from 'ioredis';
 import { findExecutable, freePort, startRedisServer, type RedisServer } from '../../../src/shared/local-redis.ts';
+import { makeTestCertificates, tlsOnlyArgs, type TestCertificates } from './test-certs.ts';
 
 const run = promisify(execFile);
 
@@ -48,19 +49,7 @@ export class LocalCluster {
     return join(this.root, 'tls', 'ca.crt');
   }
 
-  private get tlsDir(): string {
-    return join(this.root, 'tls');
-  }
-
-  private async makeCertificates(): Promise<void> {
-    mkdirSync(this.tlsDir, { recursive: true });
-    const at = (name: string) => join(this.tlsDir, name);
-    const openssl = (...args: string[]) => run('openssl', args, { timeout: 30_000 });
-    await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=hookline test CA', '-keyout', at('ca.key'), '-out', at('ca.crt'));
-    await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', at('redis.key'), '-out', at('redis.csr'));
-    writeFileSync(at('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
-    await openssl('x509', '-req', '-in', at('redis.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', at('san.ext'), '-out', at('redis.crt'));
-  }
+  private certificates: TestCertificates | undefined;
 
   private nodeArgs(port: number, dir: string): string[] {
     const { password, tls } = this.options;
@@ -68,10 +57,7 @@ export class LocalCluster {
       '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '3000',
       '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction',
       ...(password ? ['--requirepass', password, '--masterauth', password] : []),
-      ...(tls
-        ? ['--port', '0', '--tls-port', String(port), '--tls-cluster', 'yes', '--tls-replication', 'yes', '--tls-auth-clients', 'no',
-            '--tls-cert-file', join(this.tlsDir, 'redis.crt'), '--tls-key-file', join(this.tlsDir, 'redis.key'), '--tls-ca-cert-file', this.caFile]
-        : []),
+      ...(tls && this.certificates ? [...tlsOnlyArgs(this.certificates, port), '--tls-cluster', 'yes'] : []),
     ];
   }
 
@@ -82,7 +68,7 @@ export class LocalCluster {
 
   async start(options: LocalClusterOptions = {}): Promise<this> {
     this.options = { ...this.options, ...options };
-    if (this.options.tls) await this.makeCertificates();
+    if (this.options.tls) this.certificates = await makeTestCertificates(join(this.root, 'tls'));
     const count = this.options.masters * (1 + this.options.replicas);
     for (let i = 0; i < count; i++) {
       const port = await freePort();
@@ -107,14 +93,8 @@ export class LocalCluster {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
       ...(password ? { password } : {}),
-      ...(tls ? { tls: { ca: [this.ca()] } } : {}),
+      ...(tls && this.certificates ? { tls: { ca: [this.certificates.caPem()] } } : {}),
     };
-  }
-
-  private caPem: string | undefined;
-  private ca(): string {
-    this.caPem ??= readFileSync(this.caFile, 'utf8');
-    return this.caPem;
   }
 
   async onNode<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {

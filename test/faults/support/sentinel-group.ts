@@ -2,8 +2,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer, Socket, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { findExecutable, freePort, startRedisServer, type RedisServer } from '../../../src/shared/local-redis.ts';
+import { makeTestCertificates, tlsOnlyArgs, type TestCertificates } from './test-certs.ts';
 
 export const SENTINEL_NAME = 'hookline-primary';
 
@@ -13,12 +14,13 @@ export const SENTINEL_NAME = 'hookline-primary';
  * a slow or partitioned replica link does. (SIGSTOPping the replica would not: on one machine the
  * kernel still takes the bytes into its socket buffer, and the replica reads them when continued.)
  */
-class StallableLink {
+export class StallableLink {
   stalled = false;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
 
+  /** `target` is asked for each new connection: a test may move it, as a DNS name moving to another node does. */
   async start(target: () => number): Promise<this> {
     this.port = await freePort();
     this.server = createServer((downstream) => {
@@ -50,6 +52,19 @@ class StallableLink {
 
 type Node = { name: string; port: number; dir: string; args: string[]; server: RedisServer | undefined };
 
+export type SentinelGroupOptions = {
+  /**
+   * TLS only, as a managed or hardened group runs: no plain port on any process; clients,
+   * replication and the sentinels' own connections (to the data nodes and to each other) over TLS,
+   * with a CA of the test's own (`caFile`).
+   */
+  tls?: boolean;
+  /** `requirepass` and `masterauth` of the data nodes; the sentinels reach them with `sentinel auth-pass`. */
+  password?: string;
+  /** `requirepass` of the sentinels (each uses it for the others too). */
+  sentinelPassword?: string;
+};
+
 /**
  * A Sentinel group of local processes on free ports: a primary, one replica (replicating through a
  * StallableLink), three sentinels with a quorum of two. Every process is started through
@@ -62,9 +77,46 @@ export class SentinelGroup {
   primary!: Node;
   replica!: Node;
   sentinels: RedisServer[] = [];
+  private readonly options: SentinelGroupOptions;
+  private certificates: TestCertificates | undefined;
 
-  static available(): boolean {
-    return findExecutable('redis-server') !== undefined;
+  constructor(options: SentinelGroupOptions = {}) {
+    this.options = options;
+  }
+
+  static available(options: { tls?: boolean } = {}): boolean {
+    return findExecutable('redis-server') !== undefined && (!options.tls || findExecutable('openssl') !== undefined);
+  }
+
+  /** The CA the group's certificates are signed by (with `tls`): NODE_EXTRA_CA_CERTS for hookline. */
+  get caFile(): string {
+    if (!this.certificates) throw new Error('the group runs without TLS');
+    return this.certificates.caFile;
+  }
+
+  /** What the group's own clients connect with: TLS and the data or the sentinel password. */
+  private clientOptions(port: number, password: string | undefined): RedisOptions {
+    return {
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      ...(password !== undefined ? { password } : {}),
+      ...(this.certificates ? { tls: { ca: [this.certificates.caPem()] } } : {}),
+    };
+  }
+
+  /** A connection to a data node, with the group's TLS and password, closed after `use`. */
+  async onNode<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
+    const client = new Redis(this.clientOptions(port, this.options.password));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return await use(client);
+    } finally {
+      client.disconnect();
+    }
   }
 
   get sentinelList(): string {
@@ -78,10 +130,23 @@ export class SentinelGroup {
   private dataNode(name: string, port: number, extra: string[] = []): Node {
     const dir = join(this.root, name);
     mkdirSync(dir, { recursive: true });
-    return { name, port, dir, server: undefined, args: ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', ...extra] };
+    const { password } = this.options;
+    return {
+      name,
+      port,
+      dir,
+      server: undefined,
+      args: [
+        '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction',
+        ...(password !== undefined ? ['--requirepass', password, '--masterauth', password] : []),
+        ...(this.certificates ? tlsOnlyArgs(this.certificates, port) : []),
+        ...extra,
+      ],
+    };
   }
 
   async start(): Promise<this> {
+    if (this.options.tls) this.certificates = await makeTestCertificates(join(this.root, 'tls'));
     const primaryPort = await freePort();
     this.primary = this.dataNode('a', primaryPort);
     await this.startNode(this.primary);
@@ -93,10 +158,13 @@ export class SentinelGroup {
       const dir = join(this.root, `sentinel-${i}`);
       mkdirSync(dir, { recursive: true });
       const conf = join(dir, 'sentinel.conf');
+      const { password, sentinelPassword } = this.options;
       writeFileSync(
         conf,
         [
           `sentinel monitor ${SENTINEL_NAME} 127.0.0.1 ${primaryPort} 2`,
+          ...(password !== undefined ? [`sentinel auth-pass ${SENTINEL_NAME} ${password}`] : []),
+          ...(sentinelPassword !== undefined ? [`requirepass ${sentinelPassword}`] : []),
           `sentinel down-after-milliseconds ${SENTINEL_NAME} 1000`,
           // Long: a sentinel "fixes" a replica that replicates from another address than the primary's
           // (ours goes through the StallableLink) once this long has passed; the promotion itself does not wait for it.
@@ -112,23 +180,18 @@ export class SentinelGroup {
       const wrapper = join(dir, 'redis-sentinel.sh');
       writeFileSync(wrapper, `#!/bin/sh\necho "sentinel: ready to accept connections once the port answers"\nexec redis-server '${conf}' --sentinel "$@"\n`);
       chmodSync(wrapper, 0o755);
-      this.sentinels.push(await startRedisServer({ binary: wrapper, args: ['--dir', dir], startTimeoutMs: 10_000 }));
+      // With TLS the sentinel's port is its tls-port; `tls-replication yes` makes it reach the data
+      // nodes (and announce itself to the other sentinels) over TLS.
+      const port = await freePort();
+      const tls = this.certificates ? tlsOnlyArgs(this.certificates, port) : [];
+      this.sentinels.push(await startRedisServer({ binary: wrapper, port, args: ['--dir', dir, ...tls], startTimeoutMs: 10_000 }));
     }
     await this.waitForSentinels();
     return this;
   }
 
   private async info(port: number, section: string): Promise<string> {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return await client.info(section);
-    } catch {
-      return '';
-    } finally {
-      client.disconnect();
-    }
+    return this.onNode(port, (client) => client.info(section)).catch(() => '');
   }
 
   /** Until the replica's link is up (and, when given, its offset caught up with the primary's). */
@@ -144,7 +207,7 @@ export class SentinelGroup {
   private async sentinelCall(...args: string[]): Promise<unknown[]> {
     return Promise.all(
       this.sentinels.map(async (sentinel) => {
-        const client = new Redis({ port: sentinel.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        const client = new Redis(this.clientOptions(sentinel.port, this.options.sentinelPassword));
         client.on('error', () => undefined);
         try {
           await client.connect();
