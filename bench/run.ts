@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { newRunId, startBackends, type Backends } from './lib/backends.ts';
+import { hooklineNodeOptions } from './lib/env.ts';
 import { AUTOCANNON_VERSION, BenchContext } from './lib/context.ts';
 import { BENCH_DIR, createLauncher } from './lib/launcher.ts';
 import { describeMachine } from './lib/machine.ts';
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
       settings: args.settings,
       runner: launcher.kind === 'bundle' ? 'bundled with esbuild, run by plain node' : 'node --import tsx',
       logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
+      nodeOptions: hooklineNodeOptions(),
       profiled: args.profile,
       database: backends.database.description,
       ...partial,

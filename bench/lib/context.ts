@@ -90,7 +90,7 @@ export class BenchContext {
 
   async baselineServer(): Promise<Server> {
     if (!this.baseline) {
-      const { child, port } = await this.start('baseline', 'servers/baseline.ts', hooklineEnv({ redisUrl: this.backends.redisUrl }));
+      const { child, port } = await this.start('baseline', 'servers/baseline.ts', hooklineEnv({ redisUrl: this.backends.redisUrl, baseline: true }));
       this.baseline = { child, url: `http://127.0.0.1:${port}`, idleRssMB: rssMB(child.pid) };
     }
     return this.baseline;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CREDENTIAL_ENV } from '../../test/support/signing.ts';
 
 /** Where the bench keeps its events: a fresh PostgreSQL schema, or the embedded database. */
@@ -8,8 +9,26 @@ export const QUEUE_PREFIX = 'bench';
 /** Variables the bench sets itself; anything the shell has for them is dropped. */
 const HOOKLINE_VARIABLES = /^(PORT|HOST|REDIS_URL|QUEUE_PREFIX|DATABASE_URL|DATABASE_SCHEMA|DATA_DIR|SLACK_.*|SMTP_URL|EMAIL_.*|LOG_LEVEL|WORKER_CONCURRENCY|.*_WEBHOOK_.*|NODE_OPTIONS)$/;
 
+/**
+ * The V8 flags the image starts hookline with (the Dockerfile's `ENV NODE_OPTIONS`), so that the
+ * bench measures what users run; BENCH_NODE_OPTIONS replaces them (empty: none).
+ */
+export const IMAGE_NODE_OPTIONS: string | undefined = (() => {
+  const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  const match = /^\s*(?:ENV\s+)?NODE_OPTIONS=(?:"([^"]*)"|(\S+))/m.exec(dockerfile);
+  return match?.[1] ?? match?.[2];
+})();
+
+/** What hookline's processes get as NODE_OPTIONS in this run. */
+export function hooklineNodeOptions(): string | undefined {
+  const options = process.env.BENCH_NODE_OPTIONS ?? IMAGE_NODE_OPTIONS;
+  return options?.trim() ? options.trim() : undefined;
+}
+
 export type EnvOptions = {
   redisUrl: string;
+  /** A baseline (bare Express, the no-op worker): run with Node's defaults, without hookline's flags. */
+  baseline?: boolean;
   db?: DbTarget;
   sinks?: { slackUrl: string; smtpUrl: string; extraEnv?: Record<string, string> };
 };
@@ -31,8 +50,9 @@ export function hooklineEnv(options: EnvOptions): Record<string, string> {
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
     SHUTDOWN_TIMEOUT_MS: '5000',
   });
-  // V8 flags to try on hookline's processes (e.g. heap sizing), without touching the baselines'.
-  if (process.env.BENCH_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
+  // V8 flags of hookline's processes (heap sizing), without touching the baselines'.
+  const nodeOptions = hooklineNodeOptions();
+  if (nodeOptions && !options.baseline) env.NODE_OPTIONS = nodeOptions;
   if (options.db?.kind === 'postgres') Object.assign(env, { DATABASE_URL: options.db.url, DATABASE_SCHEMA: options.db.schema });
   if (options.db?.kind === 'embedded') env.DATA_DIR = options.db.dataDir;
   if (options.sinks) {

@@ -51,7 +51,7 @@ export function renderReport(results: BenchResults): string {
   out.push('');
   out.push(
     `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}; Node ${machine.node}; Redis ${machine.redis} (private, no persistence); ${results.database}; autocannon ${machine.autocannon}. ` +
-      `Every process is its own: load generator, server under test, Redis, workers (${results.runner}); services log at ${results.logLevel} to /dev/null.`,
+      `Every process is its own: load generator, server under test, Redis, workers (${results.runner}); services log at ${results.logLevel} to /dev/null; hookline's processes run with ${results.nodeOptions ? `NODE_OPTIONS=${results.nodeOptions}` : 'no NODE_OPTIONS'} (the baselines with none).`,
   );
 
   const ingress = results.ingress;

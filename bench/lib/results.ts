@@ -26,6 +26,8 @@ export type BenchResults = {
   settings: Settings;
   runner: string;
   logLevel: string;
+  /** NODE_OPTIONS of hookline's processes (not the baselines'): the image's, or BENCH_NODE_OPTIONS. */
+  nodeOptions?: string | undefined;
   /** With --profile the ingress and workers run under the V8 profiler: slower, not for comparison. */
   profiled: boolean;
   database: string;

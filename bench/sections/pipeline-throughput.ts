@@ -35,7 +35,7 @@ async function startWorkerProcesses(ctx: BenchContext, kind: PipelineKind, count
   const children: BenchChild[] = [];
   // One after the other: the first runs the migrations, the next finds them done.
   for (let i = 0; i < count; i++) {
-    const env = hooklineEnv({ redisUrl: ctx.backends.redisUrl, ...(db ? { db } : {}), ...(sinks ? { sinks } : {}) });
+    const env = hooklineEnv({ redisUrl: ctx.backends.redisUrl, baseline: kind === 'noop', ...(db ? { db } : {}), ...(sinks ? { sinks } : {}) });
     const script = kind === 'noop' ? 'servers/noop-worker.ts' : 'servers/workers.ts';
     const { child } = await ctx.start(`${kind === 'noop' ? 'noop-worker' : 'worker'}-${i + 1}`, script, env, kind !== 'noop');
     children.push(child);
