@@ -200,7 +200,12 @@ function outageOf(error: unknown): (Error & { code: string }) | undefined {
   return undefined;
 }
 
-const isReadOnlyReply = (error: unknown): error is Error => error instanceof Error && /^READONLY\b/.test(error.message);
+/**
+ * A write refused because this node is not (or no longer) a usable primary: demoted (READONLY), or
+ * left without the replicas its `min-replicas-to-write` asks for (NOREPLICAS: its replica was just
+ * promoted). Both mean "reconnect": to wherever the name, or the sentinels, now point.
+ */
+const isFailoverReply = (error: unknown): error is Error => error instanceof Error && /^(?:READONLY|NOREPLICAS)\b/.test(error.message);
 
 type CommandItem = Parameters<Redis['handleReconnection']>[1];
 type TransactionResults = [error: Error | null, result: unknown][] | null;
@@ -210,15 +215,15 @@ type TransactionResults = [error: Error | null, result: unknown][] | null;
  * switchover of a managed service, an operator) answers writes with READONLY, and ioredis'
  * reconnectOnError only sees errors answered to a command itself. Inside MULTI the scripts' errors
  * come back in EXEC's reply instead, which BullMQ's FlowProducer does not look at: a fan-out on a
- * demoted primary "succeeded" and its delivery jobs were never written. Here such an EXEC rejects
- * and the connection reconnects, as for READONLY elsewhere: to whatever the name (or the
- * sentinels) now says is the primary. BullMQ duplicates connections for its blocking commands;
- * duplicates behave the same and report to the same place.
+ * demoted primary "succeeded" and its delivery jobs were never written. Here an EXEC with an error
+ * inside rejects, and on READONLY (or NOREPLICAS) the connection reconnects, as for those elsewhere:
+ * to whatever the name (or the sentinels) now says is the primary. BullMQ duplicates connections
+ * for its blocking commands; duplicates behave the same and report to the same place.
  */
 class HooklineRedis extends Redis {
   private readonly reporter: RedisOutageReporter | undefined;
   private readonly topology: RedisTopology;
-  /** The socket a READONLY made this connection leave: later replies on it change nothing more. */
+  /** The socket a READONLY (or NOREPLICAS) made this connection leave: later replies on it change nothing more. */
   private leaving: unknown;
 
   constructor(target: string | RedisOptions, options: RedisOptions, reporter: RedisOutageReporter | undefined, topology: RedisTopology) {
@@ -234,26 +239,27 @@ class HooklineRedis extends Redis {
       const exec = commander.exec.bind(commander);
       commander.exec = async () => {
         const results: TransactionResults = await exec();
-        const readOnly = results?.find(([error]) => isReadOnlyReply(error))?.[0];
-        if (!readOnly) return results;
-        if (this.leaving !== this.stream) {
+        // Any error: BullMQ's FlowProducer would take the transaction for done (an OOM would lose a fan-out too).
+        const failed = results?.find(([error]) => error instanceof Error)?.[0];
+        if (!failed) return results;
+        if (isFailoverReply(failed) && this.leaving !== this.stream) {
           this.leaving = this.stream;
           if (this.status === 'ready') this.disconnect(true);
         }
-        throw readOnly;
+        throw failed;
       };
       return commander;
     }) as Redis['multi'];
   }
 
   /**
-   * READONLY, as reconnectOnError says (1 or 2), but the socket is left once: ioredis ends it again
-   * for every READONLY already on its way (a batch of them), a close listener each time, until Node
-   * warns of a listener leak.
+   * READONLY and NOREPLICAS, as reconnectOnError says (1 or 2), but the socket is left once: ioredis
+   * ends it again for every one already on its way (a batch of them), a close listener each time,
+   * until Node warns of a listener leak.
    */
   override handleReconnection(error: Error, item: CommandItem): void {
-    if (!isReadOnlyReply(error) || this.leaving !== this.stream) {
-      if (isReadOnlyReply(error)) this.leaving = this.stream;
+    if (!isFailoverReply(error) || this.leaving !== this.stream) {
+      if (isFailoverReply(error)) this.leaving = this.stream;
       return super.handleReconnection(error, item);
     }
     // Respondable in ioredis' types; the Command it is.
@@ -331,14 +337,14 @@ type Behaviour = {
   connectTimeout: number;
   lazyConnect?: boolean;
   retry: ((times: number) => number | null) | null;
-  /** After a failover the old primary may come back as a replica: READONLY means "reconnect", and 2 re-sends. */
+  /** After a failover the old primary may come back as a replica, or stay up without replicas: READONLY and NOREPLICAS mean "reconnect", and 2 re-sends. */
   onReadOnly: 1 | 2;
 };
 
 const backoff = (times: number) => Math.min(times * 200, 2_000);
 
 function readOnly(reply: 1 | 2) {
-  return (error: Error) => (error.message.startsWith('READONLY') ? reply : false);
+  return (error: Error) => (isFailoverReply(error) ? reply : false);
 }
 
 function authOptions(auth: RedisAuth): Partial<RedisOptions> {

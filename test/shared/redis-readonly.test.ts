@@ -94,6 +94,32 @@ describe.skipIf(!redisServerBinary())('READONLY from a demoted primary', () => {
     expect(reconnects).toBeGreaterThan(0);
   });
 
+  it('any other error inside EXEC fails the transaction too (an OOM would lose a fan-out as silently)', async () => {
+    const connection = track(createWorkerRedis(primary.url));
+    await ready(connection);
+    const outcome = await connection
+      .multi()
+      .set('exec:ok', '1')
+      .eval("return redis.error_reply('OOM command not allowed when used memory > maxmemory')", 0)
+      .exec()
+      .then((results) => ({ results }), (error: unknown) => ({ error }));
+    expect(outcome).toMatchObject({ error: { message: 'OOM command not allowed when used memory > maxmemory' } });
+  });
+
+  it('NOREPLICAS (a primary whose replica was just promoted, with min-replicas-to-write) reconnects and re-sends like READONLY', async () => {
+    const connection = track(createWorkerRedis(replica.url));
+    await ready(connection);
+    await admin(replica, (client) => client.call('REPLICAOF', 'NO', 'ONE'));
+    await admin(replica, (client) => client.config('SET', 'min-replicas-to-write', '1'));
+    let reconnects = 0;
+    connection.on('reconnecting', () => reconnects++);
+    const write = connection.set('noreplicas:plain', 'v');
+    await new Promise((r) => setTimeout(r, 600));
+    await admin(replica, (client) => client.config('SET', 'min-replicas-to-write', '0'));
+    expect(await write).toBe('OK');
+    expect(reconnects).toBeGreaterThan(0);
+  });
+
   it('BullMQ\'s FlowProducer.addBulk (hookline\'s fan-out) on a demoted primary rejects: the job fails and runs again rather than lose its deliveries', async () => {
     const connection = track(createWorkerRedis(replica.url));
     const flow = new FlowProducer({ connection, prefix: 'readonly-flow' });

@@ -252,6 +252,32 @@ export class SentinelGroup {
   }
 
   /**
+   * `SENTINEL FAILOVER` (asked of one sentinel): the replica promoted, the primary demoted while it
+   * stays up — a switchover, as an operator or a managed service does it. Resolves once every
+   * sentinel names the other node and the old primary replicates from it: the ports and the time it took.
+   */
+  async switchover(timeoutMs = 30_000): Promise<{ from: number; to: number; ms: number }> {
+    const from = await this.primaryPort();
+    const to = [this.primary, this.replica].find((node) => node.port !== from);
+    if (from === undefined || !to) throw new Error('the sentinels do not agree on a primary');
+    const started = Date.now();
+    const client = new Redis(this.clientOptions(this.sentinels[0]!.port, this.options.sentinelPassword));
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.call('SENTINEL', 'FAILOVER', SENTINEL_NAME);
+    } finally {
+      client.disconnect();
+    }
+    while (Date.now() - started < timeoutMs) {
+      const info = await this.info(from, 'replication');
+      if ((await this.primaryPort()) === to.port && /role:slave/.test(info) && /master_link_status:up/.test(info)) return { from, to: to.port, ms: Date.now() - started };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no switchover from ${from} to ${to.port} within ${timeoutMs / 1000} s`);
+  }
+
+  /**
    * Starts the killed primary again on its port and AOF; the sentinels make it a replica of the new
    * primary. That takes them a while: a sentinel reconfigures an instance that reports the wrong role
    * only after it has reported it for 8 s, and asks a replica for INFO every 10 s — 10–30 s here,
