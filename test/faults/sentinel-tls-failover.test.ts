@@ -132,12 +132,25 @@ describe.skipIf(!available)('Sentinel with TLS and passwords', () => {
   /** A stream with `fault` started at its `at`-th event; settled and counted. */
   async function streamWith(name: string, events: number, at: number, fault: () => Promise<string>) {
     let faulted: Promise<string> | undefined;
-    const stream = await sendStream(makeEvents(events), () => ingress!.baseUrl, {
+    let faultFailed: (error: unknown) => void = () => undefined;
+    const faultFailure = new Promise<never>((_, reject) => (faultFailed = reject));
+    const streaming = sendStream(makeEvents(events), () => ingress!.baseUrl, {
       perSecond: PER_SECOND,
       onProgress: (sent) => {
-        if (sent === at) faulted = fault();
+        if (sent !== at) return;
+        faulted = fault();
+        faulted.catch(faultFailed);
       },
     });
+    // A fault that fails (no failover, no rejoin) or a stream that never ends says why at once,
+    // with what the group and hookline said, rather than running into the test's timeout.
+    let watchdog: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      watchdog = setTimeout(() => void diagnose('the stream did not end within 150 s').then(reject, reject), 150_000);
+    });
+    const stream = await Promise.race([streaming, stuck, faultFailure.catch(async (error: unknown) => {
+      throw await diagnose(`the fault failed: ${error instanceof Error ? error.message : String(error)}`);
+    })]).finally(() => clearTimeout(watchdog));
     const what = (await faulted) ?? '';
     const keys = stream.deliveries.flatMap((d) => (d.key ? [d.key] : []));
     await settleOrQuiet(keys, scenario.readers, { quietMs: 8_000, timeoutMs: 60_000 });
@@ -155,6 +168,12 @@ describe.skipIf(!available)('Sentinel with TLS and passwords', () => {
     return ledger;
   }
 
+  async function diagnose(what: string): Promise<Error> {
+    const state = await group.describe().catch((error: unknown) => `(group state unavailable: ${String(error)})`);
+    const tail = (process: HooklineProcess | undefined) => (process?.lines ?? []).slice(-25).join('\n');
+    return new Error(`${what}\n--- group\n${state}\n--- ingress\n${tail(ingress)}\n--- worker\n${tail(worker)}`);
+  }
+
   it('the primary SIGKILLed under a stream, REDIS_MIN_REPLICAS_ACK=1: hookline follows the sentinels over TLS; every 202 ends as one row, each alert sent', async () => {
     ingress = await new HooklineProcess('ingress').start(env);
     worker = await new HooklineProcess('worker').start(env);
@@ -167,7 +186,7 @@ describe.skipIf(!available)('Sentinel with TLS and passwords', () => {
     const lines = [...ingress.lines, ...worker.lines];
     expect(lines.some((line) => line.includes('Redis replicas acknowledged'))).toBe(true);
     expect(lines.some((line) => line.includes('redis reachable again'))).toBe(true);
-  }, 180_000);
+  }, 300_000);
 
   it('then a switchover (SENTINEL FAILOVER: the primary demoted, still up) under a stream: hookline follows; every 202 ends as one row; no password in any log line', async () => {
     if (!ingress || !worker) throw new Error('needs the processes of the test before');

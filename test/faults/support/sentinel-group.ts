@@ -233,6 +233,22 @@ export class SentinelGroup {
     throw new Error('the sentinels did not find each other and the replica in time');
   }
 
+  /** For a failure message: what each sentinel names, each node's role and link, the sentinels' last log lines. */
+  async describe(): Promise<string> {
+    const named = (await this.sentinelCall('get-master-addr-by-name', SENTINEL_NAME)) as (string[] | undefined)[];
+    const nodes = await Promise.all(
+      [this.primary, this.replica].map(async (node) => {
+        const info = await this.info(node.port, 'replication');
+        const pick = (field: string) => new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '?';
+        return `node ${node.port}: ${info ? `role ${pick('role')}, master_port ${pick('master_port')}, link ${pick('master_link_status')}, connected_slaves ${pick('connected_slaves')}` : 'not answering'}`;
+      }),
+    );
+    const logs = this.sentinels
+      .map((_, i) => join(this.root, `sentinel-${i}`, 'sentinel.log'))
+      .map((file, i) => `--- sentinel ${i}\n${existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-10).join('\n') : '(no log)'}`);
+    return [`sentinels name: ${named.map((answer) => answer?.[1] ?? 'none').join(', ')}`, ...nodes, ...logs].join('\n');
+  }
+
   /** The port every reachable sentinel names as the primary, once they agree. */
   async primaryPort(): Promise<number | undefined> {
     const answers = (await this.sentinelCall('get-master-addr-by-name', SENTINEL_NAME)) as (string[] | undefined)[];
