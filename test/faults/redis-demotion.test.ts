@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../src/shared/local-redis.ts';
 import { HooklineProcess } from './support/hookline-process.ts';
+import { probeOptions, withClient } from './support/one-shot-client.ts';
 import { buildLedger, leakedSecrets, printLedger } from './support/ledger.ts';
 import { makeEvents, sendStream, sentCredentials } from './support/provider-stream.ts';
 import { startScenario, type Scenario } from './support/scenario.ts';
@@ -48,15 +49,8 @@ let scenario: Scenario;
 let ingress: HooklineProcess;
 let worker: HooklineProcess;
 
-async function onNode<T>(node: Node, use: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({ port: node.server.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return await use(client);
-  } finally {
-    client.disconnect();
-  }
+function onNode<T>(node: Node, use: (client: Redis) => Promise<T>): Promise<T> {
+  return withClient(probeOptions(node.server.port), use);
 }
 
 const field = (info: string, key: string) => new RegExp(`^${key}:(.*)$`, 'm').exec(info)?.[1]?.trim();

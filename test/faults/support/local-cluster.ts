@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { findExecutable, freePort, startRedisServer, type RedisServer } from '../../../src/shared/local-redis.ts';
+import { probeOptions, withClient } from './one-shot-client.ts';
 import { makeTestCertificates, tlsOnlyArgs, type TestCertificates } from './test-certs.ts';
 
 const run = promisify(execFile);
@@ -86,27 +87,14 @@ export class LocalCluster {
 
   private clientOptions(port: number): RedisOptions {
     const { password, tls } = this.options;
-    return {
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      ...(password ? { password } : {}),
-      ...(tls && this.certificates ? { tls: { ca: [this.certificates.caPem()] } } : {}),
-    };
+    return probeOptions(port, { password, caPem: tls ? this.certificates?.caPem() : undefined });
   }
 
+
   async onNode<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
-    const client = new Redis(this.clientOptions(port));
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return await use(client);
-    } finally {
-      client.disconnect();
-    }
+    return withClient(this.clientOptions(port), use);
   }
+
 
   private running(): Node[] {
     return this.all.filter((node) => node.server?.running);

@@ -2,8 +2,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer, Socket, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { findExecutable, freePort, startRedisServer, type RedisServer } from '../../../src/shared/local-redis.ts';
+import { probeOptions, withClient } from './one-shot-client.ts';
 import { makeTestCertificates, tlsOnlyArgs, type TestCertificates } from './test-certs.ts';
 
 export const SENTINEL_NAME = 'hookline-primary';
@@ -96,28 +97,14 @@ export class SentinelGroup {
 
   /** What the group's own clients connect with: TLS and the data or the sentinel password. */
   private clientOptions(port: number, password: string | undefined): RedisOptions {
-    return {
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      ...(password !== undefined ? { password } : {}),
-      ...(this.certificates ? { tls: { ca: [this.certificates.caPem()] } } : {}),
-    };
+    return probeOptions(port, { password, caPem: this.certificates?.caPem() });
   }
 
   /** A connection to a data node, with the group's TLS and password, closed after `use`. */
   async onNode<T>(port: number, use: (client: Redis) => Promise<T>): Promise<T> {
-    const client = new Redis(this.clientOptions(port, this.options.password));
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return await use(client);
-    } finally {
-      client.disconnect();
-    }
+    return withClient(this.clientOptions(port, this.options.password), use);
   }
+
 
   get sentinelList(): string {
     return this.sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(',');
@@ -206,18 +193,9 @@ export class SentinelGroup {
 
   private async sentinelCall(...args: string[]): Promise<unknown[]> {
     return Promise.all(
-      this.sentinels.map(async (sentinel) => {
-        const client = new Redis(this.clientOptions(sentinel.port, this.options.sentinelPassword));
-        client.on('error', () => undefined);
-        try {
-          await client.connect();
-          return await client.call('SENTINEL', ...args);
-        } catch {
-          return undefined;
-        } finally {
-          client.disconnect();
-        }
-      }),
+      this.sentinels.map((sentinel) =>
+        withClient(this.clientOptions(sentinel.port, this.options.sentinelPassword), (client) => client.call('SENTINEL', ...args)).catch(() => undefined),
+      ),
     );
   }
 
@@ -277,14 +255,7 @@ export class SentinelGroup {
     const to = [this.primary, this.replica].find((node) => node.port !== from);
     if (from === undefined || !to) throw new Error('the sentinels do not agree on a primary');
     const started = Date.now();
-    const client = new Redis(this.clientOptions(this.sentinels[0]!.port, this.options.sentinelPassword));
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.call('SENTINEL', 'FAILOVER', SENTINEL_NAME);
-    } finally {
-      client.disconnect();
-    }
+    await withClient(this.clientOptions(this.sentinels[0]!.port, this.options.sentinelPassword), (client) => client.call('SENTINEL', 'FAILOVER', SENTINEL_NAME));
     while (Date.now() - started < timeoutMs) {
       const info = await this.info(from, 'replication');
       if ((await this.primaryPort()) === to.port && /role:slave/.test(info) && /master_link_status:up/.test(info)) return { from, to: to.port, ms: Date.now() - started };
